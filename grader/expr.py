@@ -1,0 +1,824 @@
+"""Safe, allowlisted expression parser, evaluator and symbolic differentiator.
+
+Student text is untrusted: nothing here runs code (no eval/exec/compile/sympy). A
+hand-written tokenizer feeds an iterative (explicit-stack) parser that builds a tree of
+frozen, hashable dataclasses; every tree walk is iterative too, so no input can cause a
+RecursionError. Every problem with an expression raises ``ExpressionError``.
+
+Grammar (informally; ``[ ]`` group exactly like ``( )``)::
+
+    sum     := term (("+" | "-") term)*
+    term    := factor (("*" | "/" | <juxtaposition>) factor)*     left to right
+    factor  := "-"* power | "+" factor                         -x^2 means -(x^2)
+    power   := atom ("^" factor)?        right-associative; "**" = "^"; 2^-1 allowed
+    atom    := number | variable | constant | function "(" sum ")" | "(" sum ")"
+
+* numbers: ``2  0.5  .5  5.  1e-3  2.5E+4`` (at most 100 characters, finite value).
+* variables: only the declared ones (identifiers ``[A-Za-z_][A-Za-z0-9_]*``). A word
+  that is not itself a name is split into known names, longest match first:
+  with variables {x, y}, ``xy`` = x*y and ``xexp(y)`` = x*exp(y).
+* functions: exp, log (natural), ln (= log), sqrt, sigmoid (also ``σ``), each followed
+  by a bracketed argument. Constants ``e`` and ``pi`` unless declared as variables.
+* juxtaposition multiplies when the right side starts with a name or a bracket
+  (``2x``, ``4(2x+3y)``, ``x y``, ``x(y+1)``, ``x[0]`` = x*0); a number right after
+  an operand (``2 3``, ``x 2``, ``(x)2``) is an error. ``1/2x`` = (1/2)*x; internally a
+  term ``a/b*c`` is stored as ``(a*c)/b`` (same value up to rounding).
+* Unicode: − – — are minus, × · ⋅ are times, ² ³ are ^2 ^3, Unicode spaces are spaces;
+  any other character is rejected with its (1-based) position.
+
+Caps (module constants, overridable per call): ``MAX_LENGTH`` characters of text,
+``MAX_DEPTH`` nesting levels (each open bracket, unary minus and ``^`` adds one),
+``MAX_NODES`` tree nodes, and ``MAX_DIFF_NODES`` for the size of a derivative.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from grader.errors import ExpressionError
+
+__all__ = [
+    "FUNCTIONS", "MAX_DEPTH", "MAX_DIFF_NODES", "MAX_LENGTH", "MAX_NODES", "MAX_NUMBER_LENGTH",
+    "Add", "Call", "Const", "Div", "Expr", "Mul", "Neg", "Num", "Pow", "Var",
+    "diff", "evaluate", "evaluate_number", "free_variables", "parse", "simplify", "to_text",
+]  # fmt: skip
+
+MAX_LENGTH = 10_000
+MAX_DEPTH = 200
+MAX_NODES = 5_000
+MAX_NUMBER_LENGTH = 100
+MAX_DIFF_NODES = 200_000
+FUNCTIONS: frozenset[str] = frozenset({"exp", "log", "ln", "sqrt", "sigmoid"})
+CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
+
+
+# --------------------------------------------------------------------------- tree
+@dataclass(frozen=True, slots=True, eq=False)
+class _Node:
+    """Base of the tree nodes: hash cached at construction, equality without recursion."""
+
+    _h: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts: list[object] = [type(self).__name__]
+        for name in self.__match_args__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if isinstance(value, _Node):
+                parts.append(value._h)
+            elif isinstance(value, tuple):
+                parts.append(tuple(item._h for item in value))
+            else:
+                parts.append(value)
+        object.__setattr__(self, "_h", hash(tuple(parts)))
+
+    def __eq__(self, other: object) -> bool:
+        pairs: list[tuple[Any, Any]] = [(self, other)]
+        while pairs:
+            a, b = pairs.pop()
+            if a is b:
+                continue
+            if type(a) is not type(b) or a._h != b._h:
+                return False
+            for name in a.__match_args__:
+                x, y = getattr(a, name), getattr(b, name)
+                if isinstance(x, _Node):
+                    pairs.append((x, y))
+                elif isinstance(x, tuple):
+                    if len(x) != len(y):
+                        return False
+                    pairs.extend(zip(x, y, strict=True))
+                elif x != y:
+                    return False
+        return True
+
+    def __hash__(self) -> int:
+        return self._h
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Num(_Node):
+    """A finite number (parsed literals are never negative; simplify may make them so)."""
+
+    value: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Var(_Node):
+    """A declared variable."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Const(_Node):
+    """The constant ``e`` or ``pi``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Neg(_Node):
+    """Unary minus."""
+
+    arg: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Add(_Node):
+    """Sum of two or more terms, evaluated left to right."""
+
+    terms: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Mul(_Node):
+    """Product of two or more factors, evaluated left to right."""
+
+    factors: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Div(_Node):
+    """Quotient ``num / den``."""
+
+    num: Expr
+    den: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pow(_Node):
+    """Power ``base ^ exponent``."""
+
+    base: Expr
+    exponent: Expr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Call(_Node):
+    """One of ``FUNCTIONS`` applied to an argument."""
+
+    func: str
+    arg: Expr
+
+
+Expr: TypeAlias = Num | Var | Const | Neg | Add | Mul | Div | Pow | Call
+ZERO, ONE = Num(0.0), Num(1.0)
+R = TypeVar("R")
+
+
+def _children(node: Expr) -> tuple[Expr, ...]:
+    match node:
+        case Add(terms=items) | Mul(factors=items):
+            return items
+        case Neg(arg=a) | Call(arg=a):
+            return (a,)
+        case Div(num=a, den=b) | Pow(base=a, exponent=b):
+            return (a, b)
+        case _:
+            return ()
+
+
+def _fold(root: Expr, step: Callable[[Expr, list[R]], R]) -> R:
+    """Bottom-up walk with an explicit stack; shared subtrees are computed once."""
+    done: dict[int, R] = {}
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in done:
+            continue
+        kids = _children(node)
+        if ready or not kids:
+            done[id(node)] = step(node, [done[id(k)] for k in kids])
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in done)
+    return done[id(root)]
+
+
+def _size(expr: Expr) -> int:
+    """Number of nodes, counting a shared subtree once per use."""
+    return _fold(expr, lambda _node, kids: 1 + sum(kids))
+
+
+def free_variables(expr: Expr) -> frozenset[str]:
+    """Names of the variables occurring in ``expr``."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            if isinstance(node, Var):
+                names.add(node.name)
+            stack.extend(_children(node))
+    return frozenset(names)
+
+
+# --------------------------------------------------------------------------- tokenizer
+@dataclass(slots=True)
+class _Tok:
+    kind: str  # num var const func op open close end
+    text: str
+    pos: int  # 1-based
+    value: float = 0.0
+
+
+_DIGITS = frozenset("0123456789")
+_NUM_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPS = {"+": "+", "-": "-", "−": "-", "–": "-", "—": "-", "*": "*", "×": "*", "·": "*"}
+_OPS |= {"⋅": "*", "/": "/", "^": "^"}
+_SUPERSCRIPTS = {"²": "2", "³": "3"}
+_CLOSER = {"(": ")", "[": "]"}
+
+
+def _names_table(variables: Collection[str]) -> dict[str, str]:
+    if isinstance(variables, str):
+        raise ExpressionError("variables must be a collection of names, not one string")
+    table = {f: "func" for f in FUNCTIONS}
+    table.update({c: "const" for c in CONSTANTS})
+    for v in variables:
+        if not isinstance(v, str) or not _NAME_RE.fullmatch(v) or v in FUNCTIONS:
+            raise ExpressionError(f"invalid variable name {v!r}")
+        table[v] = "var"
+    return table
+
+
+def _unknown(word: str, pos: int, names: Mapping[str, str]) -> ExpressionError:
+    def kind(k: str) -> str:
+        return ", ".join(sorted(n for n, t in names.items() if t == k)) or "(none)"
+
+    return ExpressionError(
+        f"unknown name {word!r} at position {pos}; allowed variables: {kind('var')}; "
+        f"functions: {kind('func')}; constants: {kind('const')}"
+    )
+
+
+def _split(word: str, names: Mapping[str, str]) -> list[str] | None:
+    """Split ``word`` into known names, preferring the longest name at each step."""
+    if word in names:
+        return [word]
+    n = len(word)
+    lengths = sorted({len(k) for k in names}, reverse=True)
+    step = [0] * n + [-1]  # step[i]: length of the name chosen at i (0: no split)
+    for i in range(n - 1, -1, -1):
+        for length in lengths:
+            j = i + length
+            if j <= n and step[j] != 0 and word[i:j] in names:
+                step[i] = length
+                break
+    if step[0] == 0:
+        return None
+    pieces, i = [], 0
+    while i < n:
+        pieces.append(word[i : i + step[i]])
+        i += step[i]
+    return pieces
+
+
+def _tokenize(text: str, names: Mapping[str, str]) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch, pos = text[i], i + 1
+        if ch.isspace():
+            i += 1
+        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            m = _NUM_RE.match(text, i)
+            assert m is not None
+            lit = m.group()
+            if len(lit) > MAX_NUMBER_LENGTH:
+                raise ExpressionError(
+                    f"number at position {pos} is {len(lit)} characters long; "
+                    f"the limit is {MAX_NUMBER_LENGTH}"
+                )
+            value = float(lit)
+            if not math.isfinite(value):
+                raise ExpressionError(f"number too large at position {pos}: {lit[:20]}")
+            toks.append(_Tok("num", lit, pos, value))
+            i = m.end()
+        elif ch.isascii() and (ch.isalpha() or ch == "_"):
+            m = _NAME_RE.match(text, i)
+            assert m is not None
+            pieces = _split(m.group(), names)
+            if pieces is None:
+                raise _unknown(m.group(), pos, names)
+            for piece in pieces:
+                toks.append(_Tok(names[piece], piece, pos + m.start() - i))
+                pos += len(piece)
+            i = m.end()
+        elif ch == "σ":
+            toks.append(_Tok("func", "sigmoid", pos))
+            i += 1
+        elif text.startswith("**", i):
+            toks.append(_Tok("op", "^", pos))
+            i += 2
+        elif ch in _OPS:
+            toks.append(_Tok("op", _OPS[ch], pos))
+            i += 1
+        elif ch in _SUPERSCRIPTS:
+            toks += [_Tok("op", "^", pos), _Tok("num", ch, pos, float(_SUPERSCRIPTS[ch]))]
+            i += 1
+        elif ch in "([)]":
+            toks.append(_Tok("open" if ch in "([" else "close", ch, pos))
+            i += 1
+        else:
+            raise ExpressionError(
+                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not allowed "
+                "in an expression"
+            )
+    return toks
+
+
+# --------------------------------------------------------------------------- parser
+@dataclass(slots=True)
+class _Frame:
+    """The state of one bracket level (the top level has opener '')."""
+
+    opener: str
+    pos: int
+    func: str | None
+    base: int  # nesting depth of this level
+    level: int  # base + pending unary minus and '^' of the current factor
+    terms: list[Expr] = field(default_factory=list)
+    sign: int = 1
+    num: list[Expr] = field(default_factory=list)
+    den: list[Expr] = field(default_factory=list)
+    to_den: bool = False
+    chain: list[tuple[int, Expr]] = field(default_factory=list)  # (minus signs, operand)
+    negs: int = 0
+
+    def end_factor(self) -> None:
+        negs, value = self.chain[-1]
+        for _ in range(negs):
+            value = Neg(value)
+        for negs, operand in reversed(self.chain[:-1]):
+            value = Pow(operand, value)
+            for _ in range(negs):
+                value = Neg(value)
+        (self.den if self.to_den else self.num).append(value)
+        self.chain, self.to_den, self.level = [], False, self.base
+
+    def end_term(self) -> None:
+        term = self.num[0] if len(self.num) == 1 else Mul(tuple(self.num))
+        if self.den:
+            term = Div(term, self.den[0] if len(self.den) == 1 else Mul(tuple(self.den)))
+        self.terms.append(Neg(term) if self.sign < 0 else term)
+        self.num, self.den = [], []
+
+    def result(self) -> Expr:
+        self.end_term()
+        return self.terms[0] if len(self.terms) == 1 else Add(tuple(self.terms))
+
+
+def _deeper(level: int, max_depth: int) -> int:
+    if level + 1 > max_depth:
+        raise ExpressionError(
+            f"expression is nested more than max_depth={max_depth} levels deep "
+            "(each bracket, unary minus and '^' adds a level)"
+        )
+    return level + 1
+
+
+def _parse_tokens(toks: list[_Tok], max_depth: int) -> Expr:
+    frame = _Frame("", 0, None, 0, 0)
+    stack: list[_Frame] = []
+    expect_operand = True
+    i = 0
+    while True:
+        tok = toks[i]
+        kind = tok.kind
+        if expect_operand:
+            atom: Expr
+            if kind == "op" and tok.text in "+-":
+                if tok.text == "-":
+                    frame.negs += 1
+                    frame.level = _deeper(frame.level, max_depth)
+                i += 1
+                continue
+            if kind in ("func", "open"):
+                opener = toks[i + 1] if kind == "func" else tok
+                if opener.kind != "open":
+                    raise ExpressionError(
+                        f"function {tok.text!r} at position {tok.pos} must be followed "
+                        f"by a bracketed argument, e.g. {tok.text}(x)"
+                    )
+                func = tok.text if kind == "func" else None
+                stack.append(frame)
+                level = _deeper(frame.level, max_depth)
+                frame = _Frame(opener.text, opener.pos, func, level, level)
+                i += 2 if kind == "func" else 1
+                continue
+            if kind == "num":
+                atom = Num(tok.value)
+            elif kind == "var":
+                atom = Var(tok.text)
+            elif kind == "const":
+                atom = Const(tok.text)
+            elif kind == "end":
+                raise ExpressionError(
+                    "expression is incomplete: it ends where a number, variable, "
+                    "function or '(' is expected"
+                )
+            else:
+                raise ExpressionError(
+                    f"unexpected {tok.text!r} at position {tok.pos}: expected a number, "
+                    "variable, function or '('"
+                )
+            frame.chain.append((frame.negs, atom))
+            frame.negs, expect_operand = 0, False
+            i += 1
+            continue
+        if kind == "op" and tok.text == "^":
+            frame.level = _deeper(frame.level, max_depth)
+            expect_operand = True
+            i += 1
+            continue
+        if kind == "num":
+            raise ExpressionError(
+                f"missing operator before the number {tok.text!r} at position {tok.pos}"
+            )
+        frame.end_factor()
+        if kind == "op":
+            if tok.text in "+-":
+                frame.end_term()
+                frame.sign = 1 if tok.text == "+" else -1
+            frame.to_den = tok.text == "/"
+            expect_operand = True
+            i += 1
+        elif kind in ("var", "const", "func", "open"):
+            expect_operand = True  # implicit multiplication: read tok again as an operand
+        elif kind == "close":
+            if not stack:
+                raise ExpressionError(f"unmatched {tok.text!r} at position {tok.pos}")
+            if _CLOSER[frame.opener] != tok.text:
+                raise ExpressionError(
+                    f"{tok.text!r} at position {tok.pos} does not match "
+                    f"{frame.opener!r} at position {frame.pos}"
+                )
+            value = frame.result()
+            if frame.func is not None:
+                value = Call(frame.func, value)
+            frame = stack.pop()
+            frame.chain.append((frame.negs, value))
+            frame.negs = 0
+            i += 1
+        else:  # end
+            if stack:
+                raise ExpressionError(f"{frame.opener!r} at position {frame.pos} is never closed")
+            return frame.result()
+
+
+def parse(
+    text: str,
+    variables: Collection[str] = (),
+    *,
+    max_length: int = MAX_LENGTH,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> Expr:
+    """Parse ``text`` over the declared ``variables``; raise ExpressionError if invalid."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
+    if len(text) > max_length:
+        raise ExpressionError(
+            f"expression is {len(text)} characters long; the limit is max_length={max_length}"
+        )
+    toks = _tokenize(text, _names_table(variables))
+    if not toks:
+        raise ExpressionError("empty expression")
+    toks.append(_Tok("end", "", len(text) + 1))
+    expr = _parse_tokens(toks, max_depth)
+    if (count := _size(expr)) > max_nodes:
+        raise ExpressionError(f"expression has {count} nodes; the limit is max_nodes={max_nodes}")
+    return expr
+
+
+# --------------------------------------------------------------------------- evaluation
+def _sigmoid(u: Any) -> Any:
+    return np.divide(1.0, np.add(1.0, np.exp(np.negative(u))))
+
+
+_UFUNCS: dict[str, Callable[[Any], Any]] = {
+    "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "sigmoid": _sigmoid,
+}  # fmt: skip
+
+
+def _reduce(op: Callable[[Any, Any], Any], values: list[Any], empty: float) -> Any:
+    if not values:
+        return np.float64(empty)
+    result = values[0]
+    for value in values[1:]:
+        result = op(result, value)
+    return result
+
+
+def evaluate(
+    expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]
+) -> float | npt.NDArray[np.float64]:
+    """Evaluate with float64 semantics (broadcasting arrays); inf/nan are returned, not raised."""
+    missing = free_variables(expr) - set(env)
+    if missing:
+        raise ExpressionError(
+            f"no value for variable(s) {', '.join(sorted(missing))}; "
+            f"values were given for: {', '.join(sorted(env)) or '(none)'}"
+        )
+    values: dict[str, Any] = {}
+    for name in free_variables(expr):
+        try:
+            arr = np.asarray(env[name])
+        except (TypeError, ValueError) as exc:
+            raise ExpressionError(f"value of {name!r} is not numeric: {exc}") from None
+        if arr.dtype.kind not in "biuf":
+            raise ExpressionError(f"value of {name!r} is not a real number or array")
+        values[name] = arr.astype(np.float64) if arr.ndim else np.float64(arr)
+
+    def step(node: Expr, kids: list[Any]) -> Any:
+        match node:
+            case Num(value=v):
+                return np.float64(v)
+            case Var(name=name):
+                return values[name]
+            case Const(name=name):
+                return np.float64(CONSTANTS[name])
+            case Neg():
+                return np.negative(kids[0])
+            case Add():
+                return _reduce(np.add, kids, 0.0)
+            case Mul():
+                return _reduce(np.multiply, kids, 1.0)
+            case Div():
+                return np.divide(kids[0], kids[1])
+            case Pow():
+                return np.power(kids[0], kids[1])
+            case Call(func=func):
+                if func not in _UFUNCS:
+                    raise ExpressionError(f"unknown function {func!r}")
+                return _UFUNCS[func](kids[0])
+
+    with np.errstate(all="ignore"):
+        try:
+            result = _fold(expr, step)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ExpressionError(f"cannot evaluate expression: {exc}") from None
+    if isinstance(result, np.ndarray) and result.ndim > 0:
+        return result.astype(np.float64, copy=False)
+    return float(result)
+
+
+def evaluate_number(
+    text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH
+) -> float:
+    """Parse arithmetic without variables and return its float value (may be inf or nan)."""
+    value = evaluate(parse(text, (), max_length=max_length, max_depth=max_depth), {})
+    return float(value)  # type: ignore[arg-type]  # no variables, so always a scalar
+
+
+# --------------------------------------------------------------------------- simplify
+def _num(value: float) -> Num:
+    return Num(float(value) + 0.0)  # + 0.0 turns -0.0 into 0.0
+
+
+def _is(node: Expr, value: float) -> bool:
+    return isinstance(node, Num) and node.value == value
+
+
+def _s_neg(a: Expr) -> Expr:
+    if isinstance(a, Num):
+        return _num(-a.value)
+    if isinstance(a, Neg):
+        return a.arg
+    if isinstance(a, Mul) and isinstance(a.factors[0], Num):
+        return _s_mul((_num(-a.factors[0].value), *a.factors[1:]))
+    return Neg(a)
+
+
+def _s_add(terms: tuple[Expr, ...]) -> Expr:
+    const, numbers, rest = 0.0, [], []
+    work = list(reversed(terms))
+    while work:
+        t = work.pop()
+        if isinstance(t, Add):
+            work.extend(reversed(t.terms))
+        elif isinstance(t, Num):
+            const += t.value
+            numbers.append(t)
+        else:
+            rest.append(t)
+    if not math.isfinite(const):
+        rest += numbers
+    elif const != 0:
+        rest.append(_num(const))
+    if not rest:
+        return ZERO
+    return rest[0] if len(rest) == 1 else Add(tuple(rest))
+
+
+def _s_mul(factors: tuple[Expr, ...]) -> Expr:
+    coef, rest = 1.0, []
+    work = list(reversed(factors))
+    while work:
+        f = work.pop()
+        if isinstance(f, Neg):
+            coef = -coef
+            work.append(f.arg)
+        elif isinstance(f, Mul):
+            work.extend(reversed(f.factors))
+        elif isinstance(f, Num):
+            coef *= f.value
+        else:
+            rest.append(f)
+    if not math.isfinite(coef):  # overflow: leave the numbers unfolded
+        return Mul(factors) if len(factors) > 1 else factors[0]
+    if coef == 0 or not rest:
+        return _num(coef)
+    body = rest[0] if len(rest) == 1 else Mul(tuple(rest))
+    if coef == 1:
+        return body
+    if coef == -1:
+        return Neg(body)
+    return Mul((_num(coef), *rest))
+
+
+def _s_div(a: Expr, b: Expr) -> Expr:
+    if isinstance(b, Num):
+        if b.value in (1, -1):
+            return a if b.value == 1 else _s_neg(a)
+        if isinstance(a, Num) and b.value != 0 and math.isfinite(a.value / b.value):
+            return _num(a.value / b.value)
+    if _is(a, 0) and not _is(b, 0):
+        return ZERO
+    if isinstance(a, Neg):
+        return _s_neg(_s_div(a.arg, b))
+    if isinstance(b, Neg):
+        return _s_neg(_s_div(a, b.arg))
+    return Div(a, b)
+
+
+def _s_pow(b: Expr, x: Expr) -> Expr:
+    if isinstance(x, Num):
+        if x.value in (0, 1):
+            return ONE if x.value == 0 else b
+        if isinstance(b, Num):
+            with np.errstate(all="ignore"):
+                value = float(np.power(np.float64(b.value), np.float64(x.value)))
+            if math.isfinite(value):
+                return _num(value)
+    return ONE if _is(b, 1) else Pow(b, x)
+
+
+_IDENTITIES: dict[tuple[str, Expr], Expr] = {
+    ("exp", ZERO): ONE, ("log", ONE): ZERO, ("ln", ONE): ZERO, ("log", Const("e")): ONE,
+    ("ln", Const("e")): ONE, ("sqrt", ZERO): ZERO, ("sqrt", ONE): ONE,
+    ("sigmoid", ZERO): Num(0.5),
+}  # fmt: skip
+
+
+def _simplify_step(node: Expr, kids: list[Expr]) -> Expr:
+    match node:
+        case Neg():
+            return _s_neg(kids[0])
+        case Add():
+            return _s_add(tuple(kids))
+        case Mul():
+            return _s_mul(tuple(kids))
+        case Div():
+            return _s_div(kids[0], kids[1])
+        case Pow():
+            return _s_pow(kids[0], kids[1])
+        case Call(func=func):
+            return _IDENTITIES.get((func, kids[0]), Call(func, kids[0]))
+        case _:
+            return node
+
+
+def simplify(expr: Expr) -> Expr:
+    """Fold constants, apply 0/1 identities, flatten sums and products, gather coefficients."""
+    return _fold(expr, _simplify_step)
+
+
+# --------------------------------------------------------------------------- diff
+def diff(expr: Expr, var: str, *, max_nodes: int = MAX_DIFF_NODES) -> Expr:
+    """Exact derivative of ``expr`` with respect to ``var``, simplified."""
+
+    def step(node: Expr, d: list[Expr | None]) -> Expr | None:
+        if isinstance(node, Var):
+            return ONE if node.name == var else None
+        if all(k is None for k in d):
+            return None
+        match node:
+            case Neg():
+                return Neg(d[0]) if d[0] is not None else None
+            case Add():
+                parts = [k for k in d if k is not None]
+                return parts[0] if len(parts) == 1 else Add(tuple(parts))
+            case Mul(factors=fs):
+                hits = [i for i, k in enumerate(d) if k is not None]
+                if len(hits) * len(fs) > max_nodes:
+                    raise ExpressionError(f"derivative too large (limit {max_nodes} nodes)")
+                prods = [Mul((*fs[:i], d[i], *fs[i + 1 :])) for i in hits]  # type: ignore[arg-type]
+                return prods[0] if len(prods) == 1 else Add(tuple(prods))
+            case Div(num=u, den=v):
+                du, dv = d
+                if dv is None:
+                    return Div(du, v)  # type: ignore[arg-type]
+                quot = Div(Mul((u, dv)), Pow(v, Num(2.0)))
+                return Neg(quot) if du is None else Add((Div(du, v), Neg(quot)))
+            case Pow(base=f, exponent=g):
+                df, dg = d
+                if dg is None:
+                    return Mul((g, Pow(f, Add((g, Num(-1.0)))), df))  # type: ignore[arg-type]
+                if df is None:
+                    return Mul((node, dg)) if f == Const("e") else Mul((node, Call("log", f), dg))
+                inner = Add((Mul((dg, Call("log", f))), Div(Mul((g, df)), f)))
+                return Mul((node, inner))
+            case Call(func=func, arg=u):
+                du = d[0]
+                assert du is not None
+                if func == "exp":
+                    return Mul((node, du))
+                if func in ("log", "ln"):
+                    return Div(du, u)
+                if func == "sqrt":
+                    return Div(du, Mul((Num(2.0), node)))
+                return Mul((node, Add((ONE, Neg(node))), du))
+            case _:
+                return None
+
+    result = simplify(_fold(expr, step) or ZERO)
+    if _size(result) > max_nodes:
+        raise ExpressionError(f"derivative too large (limit {max_nodes} nodes)")
+    return result
+
+
+# --------------------------------------------------------------------------- to_text
+@dataclass(frozen=True, slots=True)
+class _Txt:
+    text: str
+    form: str  # atom pow neg mul div sum: how the text re-parses
+    mag: str | None  # when text == "-" + mag, the magnitude (a valid term)
+
+
+_FIRST = frozenset({"atom", "pow", "neg", "mul"})  # bare as first factor or numerator
+_TIGHT = frozenset({"atom", "pow"})  # bare as later factor, denominator or exponent
+
+
+def _wrap(t: _Txt, allowed: frozenset[str]) -> str:
+    return t.text if t.form in allowed else f"({t.text})"
+
+
+def _fmt(value: float) -> str:
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _text_step(node: Expr, kids: list[_Txt]) -> _Txt:
+    match node:
+        case Num(value=v):
+            s = _fmt(v)
+            return _Txt(s, "neg", s[1:]) if s.startswith("-") else _Txt(s, "atom", None)
+        case Var(name=s) | Const(name=s):
+            return _Txt(s, "atom", None)
+        case Call(func=f):
+            return _Txt(f"{f}({kids[0].text})", "atom", None)
+        case Pow():
+            return _Txt(
+                f"{_wrap(kids[0], frozenset({'atom'}))}^{_wrap(kids[1], _TIGHT)}", "pow", None
+            )
+        case Neg():
+            a = kids[0]
+            bare = a.form != "sum" and not a.text.startswith("-")
+            inner = a.text if bare else f"({a.text})"
+            return _Txt("-" + inner, a.form if bare and a.form in ("mul", "div") else "neg", inner)
+        case Mul() | Div():
+            first = _wrap(kids[0], _FIRST)
+            s = ("*" if isinstance(node, Mul) else "/").join(
+                [first] + [_wrap(k, _TIGHT) for k in kids[1:]]
+            )
+            mag = s[1:] if first is kids[0].text and kids[0].mag is not None else None
+            return _Txt(s, "mul" if isinstance(node, Mul) else "div", mag)
+        case Add():
+            out = [kids[0].text]
+            for k in kids[1:]:
+                if k.mag is not None:
+                    out.append(f" - {k.mag}")
+                else:
+                    out.append(f" + {k.text}" if k.form != "sum" else f" + ({k.text})")
+            return _Txt("".join(out), "sum", None)
+        case _:
+            raise ExpressionError(f"not an expression: {node!r}")
+
+
+def to_text(expr: Expr) -> str:
+    """Readable text that ``parse`` reads back to an expression with the same value."""
+    return _fold(expr, _text_step).text

@@ -1,0 +1,195 @@
+"""Scoring a submission against the answer key: one ``ItemResult`` per answer id.
+
+Each answer is read (``grader.values``), compared entry by entry under its tolerance
+(``grader.compare``) or, for expressions, by agreement at sample points; what is not
+fully right is then examined for carried-forward errors and named mistakes
+(``grader.analysis``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from grader import compare, expr
+from grader.errors import AnswerError
+from grader.results import ItemResult, ItemStatus, StudentResult
+from grader.solver import AnswerKey, Expressions, KeyEntry
+from grader.solver.key import to_plain
+from grader.submission import Submission, Unreadable
+from grader.values import StudentExpressions, StudentValue, is_blank, read_expressions, read_numeric
+
+SAMPLE_POINTS = 16
+"""Points at which two expressions are compared; drawn per answer id, so repeatable."""
+
+
+def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
+    """Grade every answer of the key for one student."""
+    values: dict[str, StudentValue] = {}
+    items: list[ItemResult] = []
+    for entry in key:
+        item, value = grade_item(entry, submission.answers.get(entry.answer.id), key)
+        if value is not None:
+            values[entry.answer.id] = value
+        items.append(item)
+    from grader.analysis import reconsider  # noqa: PLC0415 — analysis imports grading
+
+    items = [reconsider(item, key[item.id], values, key) for item in items]
+    score = round(sum(item.score for item in items), 6)
+    return StudentResult(
+        student_id=submission.student_id,
+        source=submission.source,
+        score=score,
+        max_score=key.rubric.max_score,
+        status="graded",
+        items=tuple(items),
+        warnings=submission.warnings,
+    )
+
+
+def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
+    """The row of a student whose file could not be read: zero, with the reason."""
+    items = tuple(
+        ItemResult(
+            id=entry.answer.id,
+            score=0.0,
+            max_score=entry.answer.points,
+            status="unreadable",
+            message=f"The file could not be read: {unreadable.error}",
+            expected=to_plain(entry.expected),
+            title=entry.answer.title,
+        )
+        for entry in key
+    )
+    return StudentResult(
+        student_id=unreadable.student_id,
+        source=unreadable.source,
+        score=0.0,
+        max_score=key.rubric.max_score,
+        status="error",
+        error=unreadable.error,
+        items=items,
+    )
+
+
+def grade_item(entry: KeyEntry, raw: Any, key: AnswerKey) -> tuple[ItemResult, StudentValue | None]:
+    """Read and score one answer; also return the value read (None if missing/unreadable)."""
+    answer = entry.answer
+    base = {
+        "id": answer.id,
+        "max_score": answer.points,
+        "raw": raw,
+        "expected": to_plain(entry.expected),
+        "title": answer.title,
+    }
+    if is_blank(raw):
+        return ItemResult(score=0.0, status="missing", message="No answer given.", **base), None
+    try:
+        value = read_value(entry, raw)
+    except AnswerError as error:
+        return ItemResult(score=0.0, status="unreadable", message=error.detail, **base), None
+    fractions = entry_credit(entry, value)
+    item = score_from_entries(entry, fractions, value, base)
+    return item, value
+
+
+def read_value(entry: KeyEntry, raw: Any) -> StudentValue:
+    if isinstance(entry.expected, Expressions):
+        return read_expressions(raw, len(entry.expected.exprs), entry.expected.variables)
+    return read_numeric(raw, entry.shape)
+
+
+def entry_credit(entry: KeyEntry, value: StudentValue) -> np.ndarray:
+    """Entry by entry, True where the answer is accepted."""
+    if isinstance(entry.expected, Expressions):
+        if not isinstance(value, StudentExpressions):
+            return np.zeros(len(entry.expected.exprs), dtype=bool)
+        return np.array(
+            [
+                equivalent(s, e, entry.expected.variables, f"{entry.answer.id}[{index}]")
+                for index, (s, e) in enumerate(
+                    zip(value.exprs, entry.expected.exprs, strict=True)
+                )
+            ],
+            dtype=bool,
+        )
+    return compare.within(entry.grading.tolerance, value, entry.expected)
+
+
+def score_from_entries(
+    entry: KeyEntry, accepted: np.ndarray, value: StudentValue, base: dict[str, Any]
+) -> ItemResult:
+    points = entry.answer.points
+    total = int(accepted.size)
+    right = int(np.count_nonzero(accepted))
+    if entry.grading.partial_credit == "per_entry" and total:
+        score = points * right / total
+    else:
+        score = points if right == total else 0.0
+    status: ItemStatus = "correct" if right == total else ("partial" if right else "incorrect")
+    wrong = tuple(tuple(int(i) for i in index) for index in np.argwhere(~accepted))
+    message = _message(entry, status, wrong, total, value)
+    return ItemResult(
+        score=round(score, 6),
+        status=status,
+        message=message,
+        read=shown(value),
+        wrong_entries=wrong,
+        **base,
+    )
+
+
+def _message(
+    entry: KeyEntry, status: ItemStatus, wrong: Sequence[tuple[int, ...]], total: int, value: StudentValue
+) -> str:
+    if status == "correct":
+        return "Correct."
+    if isinstance(value, StudentExpressions):
+        names = ", ".join(f"entry {index[0] + 1}" for index in wrong)
+        return f"Not equivalent to the expected expression: {names}."
+    non_finite = not np.all(np.isfinite(value))
+    rule = compare.describe(entry.grading.tolerance)
+    if total == 1:
+        if non_finite:
+            return "Not a finite number."
+        return f"Not {rule}."
+    where = ", ".join(entry_label(index) for index in wrong)
+    extra = " (some are not finite numbers)" if non_finite else ""
+    return f"{total - len(wrong)} of {total} entries are right; off{extra}: {where} (not {rule})."
+
+
+def entry_label(index: Sequence[int]) -> str:
+    """A 1-based entry position as a student reads it: ``v[2]`` style or ``(row 1, col 3)``."""
+    if len(index) == 1:
+        return f"entry {index[0] + 1}"
+    if len(index) == 2:
+        return f"row {index[0] + 1} col {index[1] + 1}"
+    return str(tuple(i + 1 for i in index))
+
+
+def shown(value: StudentValue | None) -> Any:
+    """The value as read, plain, for results and feedback."""
+    if value is None:
+        return None
+    if isinstance(value, StudentExpressions):
+        return [expr.to_text(each) for each in value.exprs]
+    return value.tolist() if value.ndim else float(value)
+
+
+def equivalent(student: expr.Expr, expected: expr.Expr, variables: Sequence[str], seed_text: str) -> bool:
+    """Do two expressions agree at sample points drawn deterministically from ``seed_text``?"""
+    rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
+    points = rng.uniform(0.2, 2.5, size=(SAMPLE_POINTS, len(variables)))
+    points *= rng.choice([-1.0, 1.0], size=points.shape)
+    env = {name: points[:, index] for index, name in enumerate(variables)}
+    want = np.broadcast_to(np.asarray(expr.evaluate(expected, env), dtype=np.float64), (SAMPLE_POINTS,))
+    got = np.broadcast_to(np.asarray(expr.evaluate(student, env), dtype=np.float64), (SAMPLE_POINTS,))
+    usable = np.isfinite(want)
+    if np.count_nonzero(usable) < 4:
+        return False
+    with np.errstate(invalid="ignore"):
+        close = np.abs(got[usable] - want[usable]) <= 1e-9 + 1e-7 * np.abs(want[usable])
+    return bool(np.all(close))

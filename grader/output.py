@@ -1,0 +1,90 @@
+"""Writing outputs so that they are whole or absent: everything goes to a staging folder
+beside the destination, then each file is renamed into place (an atomic step on one
+filesystem). An interrupted run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from grader.errors import OutputError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def staging(out_dir: Path) -> Iterator[Path]:
+    """A folder to write into; on success its files replace those of ``out_dir``."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=".staging-"))
+    except OSError as error:
+        raise OutputError(f"{out_dir}: cannot write outputs here: {error.strerror or error}") from None
+    try:
+        yield stage
+        commit(stage, out_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def commit(stage: Path, out_dir: Path) -> None:
+    """Move every staged file into ``out_dir``; the feedback folder is swapped whole."""
+    for item in sorted(stage.iterdir()):
+        target = out_dir / item.name
+        if item.is_dir():
+            old = None
+            if target.exists():
+                old = out_dir / f".old-{item.name}-{os.getpid()}"
+                os.replace(target, old)
+            os.replace(item, target)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(item, target)
+
+
+class FileNames:
+    """Safe, distinct file names for student ids: no separators, no ``..``, no clashes."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, str] = {}
+        self._given: dict[str, str] = {}
+
+    def __call__(self, student_id: str) -> str:
+        if student_id in self._given:
+            return self._given[student_id]
+        base = safe_stem(student_id)
+        name, counter = base, 1
+        while name.lower() in self._taken:
+            counter += 1
+            name = f"{base}-{counter}"
+        self._taken[name.lower()] = student_id
+        self._given[student_id] = name
+        return name
+
+
+def safe_stem(student_id: str) -> str:
+    """A file name stem from any text: ASCII letters, digits, ``.``, ``_``, ``-``."""
+    text = unicodedata.normalize("NFKD", student_id).encode("ascii", "ignore").decode()
+    stem = _UNSAFE.sub("_", text).strip("._-")[:100]
+    return stem or "student"

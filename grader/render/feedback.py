@@ -1,0 +1,76 @@
+"""A student's feedback as Markdown: every answer, right or not, with what was read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.results import ItemResult, StudentResult
+from grader.rubric import Rubric
+
+_MARK = {
+    "correct": "✅ correct",
+    "partial": "🟡 partly right",
+    "incorrect": "❌ wrong",
+    "missing": "⬜ missing",
+    "unreadable": "⚠️ could not be read",
+}
+
+
+def render_feedback(result: StudentResult, rubric: Rubric) -> str:
+    """The feedback file of one student."""
+    lines = [
+        f"# {rubric.title}: feedback for {result.student_id}",
+        "",
+        f"**Score: {points(result.score)} / {points(result.max_score)}** "
+        f"({result.percent:.1f} %)",
+        "",
+    ]
+    if result.status == "error":
+        lines += [
+            "**Your submission could not be read**, so no answer was graded:",
+            "",
+            f"> {result.error}",
+            "",
+            "Fix the file and submit it again.",
+            "",
+        ]
+    for warning in result.warnings:
+        lines.append(f"- ⚠️ {warning}")
+    if result.warnings:
+        lines.append("")
+    lines += ["| Answer | Result | Points |", "|---|---|---|"]
+    for item in result.items:
+        lines.append(f"| `{item.id}` | {_MARK[item.status]} | {points(item.score)} / {points(item.max_score)} |")
+    lines.append("")
+    if result.status == "graded":
+        for item in result.items:
+            lines += _item_section(item, rubric)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _item_section(item: ItemResult, rubric: Rubric) -> list[str]:
+    title = f" — {item.title}" if item.title else ""
+    lines = [f"## `{item.id}`{title}: {_MARK[item.status]} ({points(item.score)} / {points(item.max_score)})", ""]
+    if item.status != "missing":
+        lines.append(f"- You wrote: `{inline(item.raw)}`")
+        if item.read is not None and inline(item.read) != inline(item.raw):
+            lines.append(f"- Read as: `{inline(item.read)}`")
+    lines.append(f"- {item.message}")
+    if rubric.feedback.show_expected and item.status != "correct":
+        lines.append(f"- Expected: `{inline(item.expected)}`")
+    lines.append("")
+    return lines
+
+
+def inline(value: Any) -> str:
+    """A value on one line, as short as it reads well, with no backticks."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split()).replace("`", "'")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def points(value: float) -> str:
+    """Points without trailing zeros: 8, 5.33, 2.5."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

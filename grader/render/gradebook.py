@@ -1,0 +1,51 @@
+"""The gradebook CSV (CONTRACT §3): one row per student, points per answer id."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from grader.results import StudentResult
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def header(answer_ids: Sequence[str]) -> list[str]:
+    return ["student_id", *answer_ids, "total", "max_total", "percent", "status"]
+
+
+def row(result: StudentResult, answer_ids: Sequence[str]) -> list[str]:
+    """One student's cells; scores stay numbers, text cells are made inert for Excel."""
+    scores = {item.id: item.score for item in result.items}
+    status = "graded" if result.status == "graded" else (result.error or "error")
+    if result.warnings:  # a duplicate submission: the status says which one counted
+        status += "; " + "; ".join(result.warnings)
+    return [
+        safe_text(result.student_id),
+        *(number(scores.get(answer_id, 0.0)) for answer_id in answer_ids),
+        number(result.score),
+        number(result.max_score),
+        f"{result.percent:.2f}",
+        safe_text(status),
+    ]
+
+
+def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header(answer_ids))
+    for result in results:
+        writer.writerow(row(result, answer_ids))
+    return buffer.getvalue()
+
+
+def number(value: float) -> str:
+    """A score as the shortest text that reads back to it, rounded to 4 decimals."""
+    text = f"{round(value, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def safe_text(text: str) -> str:
+    """Neutralise a text cell a spreadsheet would run as a formula (OWASP CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text

@@ -1,0 +1,112 @@
+"""What grading produces: frozen result objects, rendered elsewhere (``grader.render``).
+
+A result says whether an answer could be read at all (``missing``, ``unreadable``) apart
+from how right it is (``correct``, ``partial``, ``incorrect``), as PrairieLearn keeps
+format errors apart from scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ItemStatus = Literal["correct", "partial", "incorrect", "missing", "unreadable"]
+StudentStatus = Literal["graded", "error"]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The grading of one answer id for one student."""
+
+    id: str
+    score: float
+    max_score: float
+    status: ItemStatus
+    message: str
+    diagnoses: tuple[str, ...] = ()
+    raw: Any = None
+    """The answer as the file held it (text or JSON value), for the record."""
+    read: Any = None
+    """The value as the grader read it (numbers as lists, expressions as texts)."""
+    wrong_entries: tuple[tuple[int, ...], ...] = ()
+    """Indices of the entries not accepted, for vectors and matrices."""
+    expected: Any = None
+    """The expected value, plain; shown to students only if the rubric allows."""
+    title: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "message": self.message,
+            "diagnoses": list(self.diagnoses),
+            "raw": self.raw,
+            "read": self.read,
+            "wrong_entries": [list(index) for index in self.wrong_entries],
+        }
+
+
+@dataclass(frozen=True)
+class StudentResult:
+    """One student's grading: every answer of the rubric, or the reason none could be read."""
+
+    student_id: str
+    source: str
+    score: float
+    max_score: float
+    status: StudentStatus
+    error: str | None = None
+    items: tuple[ItemResult, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    def item(self, answer_id: str) -> ItemResult:
+        for item in self.items:
+            if item.id == answer_id:
+                return item
+        raise KeyError(answer_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "student_id": self.student_id,
+            "source": self.source,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "items": [item.to_json() for item in self.items],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StudentResult:
+        """The inverse of ``to_json`` (``grader merge`` reads results back)."""
+        items = tuple(
+            ItemResult(
+                id=item["id"],
+                score=float(item["score"]),
+                max_score=float(item["max_score"]),
+                status=item["status"],
+                message=item.get("message", ""),
+                diagnoses=tuple(item.get("diagnoses", ())),
+                raw=item.get("raw"),
+                read=item.get("read"),
+                wrong_entries=tuple(tuple(index) for index in item.get("wrong_entries", ())),
+            )
+            for item in data.get("items", ())
+        )
+        return cls(
+            student_id=data["student_id"],
+            source=data["source"],
+            score=float(data["score"]),
+            max_score=float(data["max_score"]),
+            status=data["status"],
+            error=data.get("error"),
+            items=items,
+            warnings=tuple(data.get("warnings", ())),
+        )

@@ -1,0 +1,257 @@
+"""The rubric: what an instructor writes, as strict, frozen pydantic models.
+
+A rubric declares *problems* by kind with their parameters (plain data, so a later
+version can draw them per student) and the *answers* to grade: an id, which quantity of
+which problem it asks for, points, a tolerance and a partial-credit rule. Reading a file
+is ``grader.rubric_file.load_rubric``; this module is only the shape of the data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- tolerances ---------------------------------------------------------------------
+
+
+class RelativeTolerance(_Strict):
+    """Accept ``|answer − expected| ≤ atol + rtol·|expected|`` (relative to the expected value)."""
+
+    mode: Literal["relative"] = "relative"
+    rtol: float = Field(0.02, ge=0, description="Relative tolerance, a fraction of |expected|.")
+    atol: float = Field(0.0, ge=0, description="Absolute tolerance, added to the relative one.")
+
+
+class SigFigsTolerance(_Strict):
+    """Accept what rounds like the expected value to ``digits`` significant figures.
+
+    Interval: ``|answer − expected| ≤ ½·10^(⌊log10|expected|⌋ − digits + 1)``.
+    """
+
+    mode: Literal["sigfigs"]
+    digits: int = Field(ge=1, le=15, description="Significant figures the answer must match.")
+
+
+class DecimalsTolerance(_Strict):
+    """Accept what matches the expected value to ``places`` decimal places.
+
+    Interval: ``|answer − expected| ≤ ½·10^(−places)``.
+    """
+
+    mode: Literal["decimals"]
+    places: int = Field(ge=0, le=15, description="Decimal places the answer must match.")
+
+
+Tolerance = Annotated[
+    RelativeTolerance | SigFigsTolerance | DecimalsTolerance, Field(discriminator="mode")
+]
+
+PartialCredit = Literal["per_entry", "all_or_nothing"]
+"""``per_entry``: a vector or matrix earns points × (share of entries right)."""
+
+DiagnosisCode = Literal[
+    "sign_flip",
+    "power_of_ten",
+    "transposed",
+    "factor_two",
+    "missing_bias",
+    "wrong_derivative",
+    "other_answer",
+    "too_coarse",
+]
+
+
+class Grading(_Strict):
+    """How answers are scored; set once in ``defaults`` and overridden per answer."""
+
+    tolerance: Tolerance = Field(
+        default_factory=RelativeTolerance, description="How close a number must be."
+    )
+    partial_credit: PartialCredit = Field(
+        "per_entry", description="Credit vectors and matrices entry by entry, or all or nothing."
+    )
+    carried_forward: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the points for an answer that is wrong but right given the "
+        "student's own earlier answers (error carried forward).",
+    )
+    diagnosis_credit: dict[DiagnosisCode, float] = Field(
+        default_factory=dict,
+        description="Share of the points a recognised mistake still earns (default none).",
+    )
+
+
+class GradingOverride(_Strict):
+    """Per-answer overrides of ``defaults``; what is left out is inherited."""
+
+    tolerance: Tolerance | None = None
+    partial_credit: PartialCredit | None = None
+    carried_forward: float | None = Field(None, ge=0, le=1)
+    diagnosis_credit: dict[DiagnosisCode, float] | None = None
+
+
+# --- problems -----------------------------------------------------------------------
+
+
+class Example(_Strict):
+    """One training example: inputs ``x`` and target ``y``."""
+
+    x: list[float] = Field(description="The example's inputs, one per input unit.")
+    y: float = Field(description="The target value.")
+
+
+class Loss(_Strict):
+    """Squared loss ``c·(ŷ − y)²`` per example, ``c = ½`` when ``half``."""
+
+    half: bool = Field(False, description="Use ½(ŷ − y)² instead of (ŷ − y)².")
+
+
+class NetworkProblem(_Strict):
+    """A network with one hidden layer of sigmoid units, each with a bias.
+
+    Hidden unit j: ``z_j = σ(W[j,0] + Σ_k W[j,k]·x_k)``; output
+    ``ŷ = g(v[0] + Σ_j v[j]·z_j)`` with ``g`` the identity (``linear``) or σ (``sigmoid``).
+    """
+
+    kind: Literal["network"]
+    inputs: int = Field(ge=1, description="Number of inputs per example.")
+    hidden: int = Field(ge=1, description="Number of hidden sigmoid units.")
+    output: Literal["linear", "sigmoid"] = Field("linear", description="Output activation.")
+    loss: Loss = Field(default_factory=Loss, description="The loss per example.")
+    W: list[list[float]] = Field(
+        description="Hidden weights: row j is (w_j0 bias, w_j1, ..., w_jn), shape (hidden, inputs+1)."
+    )
+    v: list[float] = Field(description="Output weights (v0 bias, v1, ..., v_hidden).")
+    examples: list[Example] = Field(min_length=1, description="The training examples.")
+
+
+class FunctionDef(_Strict):
+    """A function written as expressions in its declared variables."""
+
+    variables: list[str] = Field(min_length=1, description="Variable names, in argument order.")
+    expr: str | list[str] = Field(
+        description="One expression (scalar-valued) or a list (vector-valued)."
+    )
+
+
+class FunctionsProblem(_Strict):
+    """Functions to differentiate, written in the project's safe expression grammar."""
+
+    kind: Literal["functions"]
+    functions: dict[str, FunctionDef] = Field(min_length=1, description="Functions by name.")
+
+
+Problem = Annotated[NetworkProblem | FunctionsProblem, Field(discriminator="kind")]
+
+
+# --- answers ------------------------------------------------------------------------
+
+ExampleSelector = int | Literal["all", "sum", "mean"]
+
+
+class _AnswerBase(_Strict):
+    id: str = Field(min_length=1, description="The answer id students use in their files.")
+    problem: str = Field(description="Name of the problem this answer belongs to.")
+    points: float = Field(ge=0, description="Points this answer is worth.")
+    grading: GradingOverride = Field(
+        default_factory=GradingOverride, description="Overrides of the rubric's defaults."
+    )
+    title: str | None = Field(None, description="Short description shown in feedback.")
+
+
+class NetworkAnswer(_AnswerBase):
+    """A quantity of a network problem, for one example, all examples, or their sum/mean."""
+
+    quantity: Literal["yhat", "dL_dyhat", "hidden", "dv", "dW", "loss"]
+    example: ExampleSelector = Field(
+        description="1-based example number; 'all' stacks the examples; 'sum' or 'mean' "
+        "combines them (the batch gradient)."
+    )
+
+
+class GradientAnswer(_AnswerBase):
+    """The gradient of a scalar function, as expressions in its variables."""
+
+    quantity: Literal["gradient"]
+    function: str
+
+
+class JacobianAnswer(_AnswerBase):
+    """The Jacobian (or gradient, for a scalar function) at a point."""
+
+    quantity: Literal["jacobian"]
+    function: str
+    at: list[float]
+
+
+class ValueAnswer(_AnswerBase):
+    """A function's value at a point."""
+
+    quantity: Literal["value"]
+    function: str
+    at: list[float]
+
+
+class CompositionAnswer(_AnswerBase):
+    """D(outer∘inner) at a point, by the chain rule."""
+
+    quantity: Literal["composition_derivative"]
+    outer: str
+    inner: str
+    at: list[float]
+
+
+Answer = Annotated[
+    NetworkAnswer | GradientAnswer | JacobianAnswer | ValueAnswer | CompositionAnswer,
+    Field(discriminator="quantity"),
+]
+
+
+class FeedbackOptions(_Strict):
+    """What students see in their feedback."""
+
+    show_expected: bool = Field(
+        False, description="Show the expected values in feedback (off: students see it)."
+    )
+
+
+class Rubric(_Strict):
+    """A homework's rubric: its problems and the answers to grade."""
+
+    schema_version: Literal[1] = Field(description="Version of this rubric format; 1.")
+    title: str = Field(min_length=1)
+    problems: dict[str, Problem] = Field(min_length=1)
+    answers: list[Answer] = Field(min_length=1)
+    defaults: Grading = Field(default_factory=Grading)
+    feedback: FeedbackOptions = Field(default_factory=FeedbackOptions)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(answer.points for answer in self.answers))
+
+    def grading_for(self, answer: _AnswerBase) -> Grading:
+        """The answer's effective grading: the defaults with its overrides applied."""
+        overrides = {
+            name: value
+            for name in GradingOverride.model_fields
+            if (value := getattr(answer.grading, name)) is not None
+        }
+        if not overrides:
+            return self.defaults
+        return self.defaults.model_copy(update=overrides)
+
+    def answer(self, answer_id: str) -> Answer:
+        for candidate in self.answers:
+            if candidate.id == answer_id:
+                return candidate
+        raise KeyError(answer_id)

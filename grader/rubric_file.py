@@ -1,0 +1,253 @@
+"""Reading a rubric file: YAML (``yaml.safe_load`` only), then the models, then the checks
+that span fields (shapes, references, expressions).
+
+Every failure is one ``RubricError`` naming the file, the key path (``problems.net.W``)
+and what was expected; never a raw YAML or pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from grader import expr
+from grader.errors import ExpressionError, RubricError
+from grader.rubric import (
+    Answer,
+    CompositionAnswer,
+    DecimalsTolerance,
+    FunctionsProblem,
+    GradientAnswer,
+    JacobianAnswer,
+    NetworkAnswer,
+    NetworkProblem,
+    RelativeTolerance,
+    Rubric,
+    SigFigsTolerance,
+    ValueAnswer,
+)
+
+# Values of discriminator fields, which pydantic puts into error locations.
+_TAG_MODELS: dict[str, type[BaseModel]] = {
+    "network": NetworkProblem,
+    "functions": FunctionsProblem,
+    "relative": RelativeTolerance,
+    "sigfigs": SigFigsTolerance,
+    "decimals": DecimalsTolerance,
+    **{quantity: NetworkAnswer for quantity in ("yhat", "dL_dyhat", "hidden", "dv", "dW", "loss")},
+    "gradient": GradientAnswer,
+    "jacobian": JacobianAnswer,
+    "value": ValueAnswer,
+    "composition_derivative": CompositionAnswer,
+}
+_TAGS = frozenset(_TAG_MODELS)
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Read and check a rubric file; raise ``RubricError`` with one clear message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RubricError("file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise RubricError(f"cannot be read: {error}", path=str(path)) from None
+    return parse_rubric(text, source=str(path))
+
+
+def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
+    """Parse rubric YAML text; ``source`` names it in messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise RubricError(f"{where}YAML does not parse: {problem}", path=source) from None
+    if not isinstance(data, dict):
+        got = type(data).__name__ if data is not None else "an empty file"
+        raise RubricError(f"a rubric must be a mapping of keys, got {got}", path=source)
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as error:
+        raise _rubric_error(error, data, source) from None
+    check_rubric(rubric, source=source)
+    return rubric
+
+
+def _rubric_error(error: ValidationError, data: Any, source: str) -> RubricError:
+    errors = error.errors()
+    first = errors[0]
+    loc = [part for part in first["loc"] if part not in _TAGS]
+    key = _key_path(loc)
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'" if loc else "unknown key"
+        allowed = _allowed_keys(first["loc"][:-1])
+        if allowed:
+            message += f" (allowed here: {', '.join(allowed)})"
+    elif kind == "missing":
+        message = "is required but missing"
+    else:
+        message = f"{first['msg']}, got {_show(first.get('input'))}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return RubricError(message, path=source, key=key or None)
+
+
+def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
+    """The keys the model at ``loc`` (pydantic's location, tags included) accepts."""
+    model: type[BaseModel] | None = Rubric
+    pending: type[BaseModel] | None = None
+    for part in loc:
+        if isinstance(part, str) and part in _TAG_MODELS:
+            model, pending = _TAG_MODELS[part], None
+        elif pending is not None:
+            model, pending = pending, None
+        elif model is not None and isinstance(part, str) and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+            else:
+                inner = [m for m in _models_in(annotation)]
+                model, pending = None, inner[0] if len(inner) == 1 else None
+        else:
+            model = None
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    for arg in get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            yield arg
+        else:
+            yield from _models_in(arg)
+
+
+def _key_path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- checks that span fields --------------------------------------------------------
+
+
+def check_rubric(rubric: Rubric, *, source: str = "<rubric>") -> None:
+    """Raise ``RubricError`` for the first inconsistency between fields."""
+    for name, problem in rubric.problems.items():
+        for key, message in _problem_issues(name, problem):
+            raise RubricError(message, path=source, key=key)
+    seen: dict[str, int] = {}
+    for index, answer in enumerate(rubric.answers):
+        where = f"answers[{index}]"
+        if answer.id in seen:
+            raise RubricError(
+                f"duplicate answer id '{answer.id}' (first at answers[{seen[answer.id]}])",
+                path=source,
+                key=f"{where}.id",
+            )
+        seen[answer.id] = index
+        for key, message in _answer_issues(rubric, answer):
+            raise RubricError(message, path=source, key=f"{where}.{key}")
+    if rubric.max_score <= 0:
+        raise RubricError("the answers' points must add up to more than 0", path=source)
+
+
+def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:
+    base = f"problems.{name}"
+    if isinstance(problem, NetworkProblem):
+        rows, cols = problem.hidden, problem.inputs + 1
+        if len(problem.W) != rows or any(len(row) != cols for row in problem.W):
+            yield (
+                f"{base}.W",
+                f"W has shape {_shape_text(problem.W)}, expected ({rows}, {cols}) = "
+                f"(hidden, inputs + 1): row j is (w_j0 bias, w_j1, ..., w_j{problem.inputs})",
+            )
+        if len(problem.v) != problem.hidden + 1:
+            yield (
+                f"{base}.v",
+                f"v has {len(problem.v)} entries, expected {problem.hidden + 1} = hidden + 1 "
+                "(v0 bias first)",
+            )
+        for index, example in enumerate(problem.examples):
+            if len(example.x) != problem.inputs:
+                yield (
+                    f"{base}.examples[{index}].x",
+                    f"x has {len(example.x)} entries, expected {problem.inputs} (inputs)",
+                )
+    elif isinstance(problem, FunctionsProblem):
+        for fname, function in problem.functions.items():
+            fbase = f"{base}.functions.{fname}"
+            for position, variable in enumerate(function.variables):
+                if not variable.isidentifier() or variable in expr.FUNCTIONS:
+                    yield (
+                        f"{fbase}.variables[{position}]",
+                        f"'{variable}' cannot be a variable name (a letter, then letters "
+                        "or digits, and not a function name)",
+                    )
+            if len(set(function.variables)) != len(function.variables):
+                yield f"{fbase}.variables", "a variable is declared twice"
+            texts = [function.expr] if isinstance(function.expr, str) else function.expr
+            for position, text in enumerate(texts):
+                key = f"{fbase}.expr" if isinstance(function.expr, str) else f"{fbase}.expr[{position}]"
+                try:
+                    expr.parse(text, function.variables)
+                except ExpressionError as error:
+                    yield key, f"expression {text!r}: {error}"
+
+
+def _shape_text(rows: list[list[float]]) -> str:
+    lengths = sorted({len(row) for row in rows})
+    cols = str(lengths[0]) if len(lengths) == 1 else "/".join(map(str, lengths))
+    return f"({len(rows)}, {cols})"
+
+
+def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
+    problem = rubric.problems.get(answer.problem)
+    if problem is None:
+        yield "problem", (
+            f"no problem named '{answer.problem}' (problems: {', '.join(rubric.problems)})"
+        )
+        return
+    if isinstance(answer, NetworkAnswer):
+        if not isinstance(problem, NetworkProblem):
+            yield "quantity", f"'{answer.quantity}' is a network quantity, but '{answer.problem}' is a {problem.kind} problem"
+            return
+        count = len(problem.examples)
+        if isinstance(answer.example, int) and not 1 <= answer.example <= count:
+            yield "example", f"example {answer.example} does not exist (problem '{answer.problem}' has examples 1 to {count})"
+        return
+    if not isinstance(problem, FunctionsProblem):
+        yield "quantity", f"'{answer.quantity}' is a quantity of functions, but '{answer.problem}' is a {problem.kind} problem"
+        return
+    names = [answer.outer, answer.inner] if isinstance(answer, CompositionAnswer) else [answer.function]
+    keys = ["outer", "inner"] if isinstance(answer, CompositionAnswer) else ["function"]
+    for key, name in zip(keys, names, strict=True):
+        if name not in problem.functions:
+            yield key, f"no function named '{name}' in problem '{answer.problem}' (functions: {', '.join(problem.functions)})"
+            return
+    if isinstance(answer, GradientAnswer) and not isinstance(problem.functions[answer.function].expr, str):
+        yield "function", f"the gradient needs a scalar function; '{answer.function}' is vector-valued (ask for its jacobian)"
+    if isinstance(answer, JacobianAnswer | ValueAnswer):
+        arity = len(problem.functions[answer.function].variables)
+        if len(answer.at) != arity:
+            yield "at", f"the point has {len(answer.at)} coordinates, expected {arity} (the variables of '{answer.function}')"
+    if isinstance(answer, CompositionAnswer):
+        outer, inner = problem.functions[answer.outer], problem.functions[answer.inner]
+        inner_out = 1 if isinstance(inner.expr, str) else len(inner.expr)
+        if inner_out != len(outer.variables):
+            yield "inner", f"'{answer.inner}' has {inner_out} outputs but '{answer.outer}' takes {len(outer.variables)} variables"
+        if len(answer.at) != len(inner.variables):
+            yield "at", f"the point has {len(answer.at)} coordinates, expected {len(inner.variables)} (the variables of '{answer.inner}')"

@@ -1,0 +1,127 @@
+"""The answer key: each answer id bound to its node of the solver's graph and its value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.graph import Graph, Value
+from grader.rubric import (
+    Answer,
+    CompositionAnswer,
+    FunctionsProblem,
+    GradientAnswer,
+    Grading,
+    JacobianAnswer,
+    NetworkAnswer,
+    NetworkProblem,
+    Rubric,
+    ValueAnswer,
+)
+from grader.solver.functions import (
+    Expressions,
+    ParsedFunction,
+    build_functions,
+    composition_node,
+    jacobian_node,
+    value_node,
+)
+from grader.solver.network import NetworkVariant, build_network, node_name
+
+__all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One answer of the key: the rubric's answer, its graph node, the expected value."""
+
+    answer: Answer
+    node: str
+    expected: Value
+    grading: Grading
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if isinstance(self.expected, Expressions):
+            return (len(self.expected.exprs),)
+        return tuple(np.shape(self.expected))
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """Every answer of a rubric, computed at float64 precision, with the graph behind it."""
+
+    rubric: Rubric
+    graph: Graph
+    entries: dict[str, KeyEntry]
+
+    def __getitem__(self, answer_id: str) -> KeyEntry:
+        return self.entries[answer_id]
+
+    def __iter__(self) -> Any:
+        return iter(self.entries.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """``{id: value}``: numbers as floats (full precision), expressions as strings."""
+        return {entry.answer.id: to_plain(entry.expected) for entry in self}
+
+
+def to_plain(value: Value) -> Any:
+    if isinstance(value, Expressions):
+        return value.texts
+    array = np.asarray(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return array.tolist() if array.ndim else float(array)
+
+
+def build_graph(
+    rubric: Rubric, variants: dict[str, NetworkVariant] | None = None
+) -> tuple[Graph, dict[str, dict[str, ParsedFunction]]]:
+    """The graph of every problem; ``variants`` builds named network problems wrong."""
+    graph = Graph()
+    functions: dict[str, dict[str, ParsedFunction]] = {}
+    for name, problem in rubric.problems.items():
+        if isinstance(problem, NetworkProblem):
+            build_network(graph, name, problem, (variants or {}).get(name))
+        elif isinstance(problem, FunctionsProblem):
+            functions[name] = build_functions(graph, name, problem)
+    return graph, functions
+
+
+def answer_node(
+    graph: Graph, functions: dict[str, dict[str, ParsedFunction]], answer: Answer
+) -> str:
+    """The graph node an answer asks for (adding point-wise nodes as needed)."""
+    if isinstance(answer, NetworkAnswer):
+        return node_name(answer.problem, answer.quantity, answer.example)
+    parsed = functions[answer.problem]
+    if isinstance(answer, GradientAnswer):
+        return f"{answer.problem}.gradient[{answer.function}]"
+    if isinstance(answer, JacobianAnswer):
+        return jacobian_node(
+            graph, answer.problem, answer.function, parsed[answer.function], answer.at
+        )
+    if isinstance(answer, ValueAnswer):
+        return value_node(graph, answer.problem, answer.function, parsed[answer.function], answer.at)
+    if isinstance(answer, CompositionAnswer):
+        return composition_node(
+            graph,
+            answer.problem,
+            (answer.outer, parsed[answer.outer]),
+            (answer.inner, parsed[answer.inner]),
+            answer.at,
+        )
+    raise TypeError(f"unknown answer kind {type(answer).__name__}")  # unreachable: validated
+
+
+def solve(rubric: Rubric) -> AnswerKey:
+    """Compute every answer the rubric names, from its parameters alone."""
+    graph, functions = build_graph(rubric)
+    entries: dict[str, KeyEntry] = {}
+    memo: dict[str, Value] = {}
+    for answer in rubric.answers:
+        node = answer_node(graph, functions, answer)
+        expected = graph.evaluate(node, memo=memo)
+        entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
+    return AnswerKey(rubric, graph, entries)
