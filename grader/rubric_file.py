@@ -45,7 +45,6 @@ _TAG_MODELS: dict[str, type[BaseModel]] = {
     "value": ValueAnswer,
     "composition_derivative": CompositionAnswer,
 }
-_TAGS = frozenset(_TAG_MODELS)
 
 
 def load_rubric(path: str | Path) -> Rubric:
@@ -75,37 +74,59 @@ def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as error:
-        raise _rubric_error(error, data, source) from None
+        raise _rubric_error(error, source) from None
     check_rubric(rubric, source=source)
     return rubric
 
 
-def _rubric_error(error: ValidationError, data: Any, source: str) -> RubricError:
+def _rubric_error(error: ValidationError, source: str) -> RubricError:
     errors = error.errors()
     first = errors[0]
-    loc = [part for part in first["loc"] if part not in _TAGS]
-    key = _key_path(loc)
+    raw_loc = list(first["loc"])
+    loc = [part for index, part in enumerate(raw_loc) if not _is_tag(raw_loc, index)]
     kind = first["type"]
+    ctx = first.get("ctx", {})
     if kind == "extra_forbidden":
         message = f"unknown key '{loc[-1]}'" if loc else "unknown key"
-        allowed = _allowed_keys(first["loc"][:-1])
+        allowed = _allowed_keys(raw_loc[:-1])
         if allowed:
             message += f" (allowed here: {', '.join(allowed)})"
     elif kind == "missing":
         message = "is required but missing"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        field = str(ctx.get("discriminator", "kind")).strip("'")
+        loc.append(field)
+        expected = str(ctx.get("expected_tags", "")).replace("'", "")
+        got = f"'{ctx['tag']}'" if "tag" in ctx else "nothing"
+        message = f"expected one of: {expected}; got {got}"
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        sign = {"greater_than_equal": "≥", "less_than_equal": "≤", "greater_than": ">", "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()), "")
+        bound = f"{bound:g}" if isinstance(bound, int | float) else bound
+        message = f"must be {sign} {bound}, got {_show(first.get('input'))}"
     else:
         message = f"{first['msg']}, got {_show(first.get('input'))}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return RubricError(message, path=source, key=key or None)
+    return RubricError(message, path=source, key=_key_path(loc) or None)
+
+
+def _is_tag(loc: Sequence[int | str], index: int) -> bool:
+    """Is ``loc[index]`` the tag pydantic adds for a discriminated union, not a key?"""
+    part = loc[index]
+    if not isinstance(part, str) or part not in _TAG_MODELS:
+        return False
+    after_union = index == 2 and loc[0] in ("problems", "answers")
+    return after_union or (index > 0 and loc[index - 1] == "tolerance")
 
 
 def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
     """The keys the model at ``loc`` (pydantic's location, tags included) accepts."""
     model: type[BaseModel] | None = Rubric
     pending: type[BaseModel] | None = None
-    for part in loc:
-        if isinstance(part, str) and part in _TAG_MODELS:
+    for index, part in enumerate(loc):
+        if _is_tag(loc, index):
+            part = str(part)
             model, pending = _TAG_MODELS[part], None
         elif pending is not None:
             model, pending = pending, None
@@ -243,11 +264,11 @@ def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
     if isinstance(answer, JacobianAnswer | ValueAnswer):
         arity = len(problem.functions[answer.function].variables)
         if len(answer.at) != arity:
-            yield "at", f"the point has {len(answer.at)} coordinates, expected {arity} (the variables of '{answer.function}')"
+            yield "at", f"the point has {len(answer.at)} coordinate(s), expected {arity} (the variables of '{answer.function}')"
     if isinstance(answer, CompositionAnswer):
         outer, inner = problem.functions[answer.outer], problem.functions[answer.inner]
         inner_out = 1 if isinstance(inner.expr, str) else len(inner.expr)
         if inner_out != len(outer.variables):
             yield "inner", f"'{answer.inner}' has {inner_out} outputs but '{answer.outer}' takes {len(outer.variables)} variables"
         if len(answer.at) != len(inner.variables):
-            yield "at", f"the point has {len(answer.at)} coordinates, expected {len(inner.variables)} (the variables of '{answer.inner}')"
+            yield "at", f"the point has {len(answer.at)} coordinate(s), expected {len(inner.variables)} (the variables of '{answer.inner}')"

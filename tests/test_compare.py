@@ -1,0 +1,86 @@
+"""Tolerance modes accept exactly their documented closed interval around the expected
+value: just inside passes, just outside fails, for positive, negative and zero values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.compare import ToleranceSpec, allowed_error, describe, within
+from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+
+REL = RelativeTolerance(rtol=0.02, atol=0.0)
+REL_ABS = RelativeTolerance(rtol=0.02, atol=0.001)
+SIG3 = SigFigsTolerance(mode="sigfigs", digits=3)
+DEC2 = DecimalsTolerance(mode="decimals", places=2)
+
+CASES: list[tuple[str, ToleranceSpec, float, float, bool]] = [
+    # relative: |a − e| ≤ atol + rtol·|e|
+    ("relative on the upper bound", REL, 100.0, 102.0, True),
+    ("relative on the lower bound", REL, 100.0, 98.0, True),
+    ("relative just outside above", REL, 100.0, 102.001, False),
+    ("relative just outside below", REL, 100.0, 97.999, False),
+    ("relative negative inside", REL, -15.8865, -15.58, True),
+    ("relative negative outside", REL, -15.8865, -15.5, False),
+    ("relative sign matters", REL, -15.8865, 15.8865, False),
+    ("relative zero expected, rtol only", REL, 0.0, 1e-9, False),
+    ("relative zero expected, exact", REL, 0.0, 0.0, True),
+    ("relative zero expected, atol inside", REL_ABS, 0.0, 0.001, True),
+    ("relative zero expected, atol outside", REL_ABS, 0.0, 0.0011, False),
+    # Relative to the expected value, not the answer: e = 0.5, a = 0.51 is inside
+    # (0.01 ≤ 0.02·0.5) but a = 0.49 is 0.01 away too, and a = 0.5102 is outside, though
+    # 0.0102 ≤ 0.02·0.5102 would accept it if the tolerance scaled by the answer.
+    ("relative to expected: inside", REL, 0.5, 0.51, True),
+    ("relative to expected: not to answer", REL, 0.5, 0.5102, False),
+    # significant figures: |a − e| ≤ ½·10^(⌊log10|e|⌋ − d + 1)
+    ("sigfigs rounds to same 3 figures", SIG3, 0.0567491, 0.0567, True),
+    ("sigfigs half-unit boundary", SIG3, 0.0567491, 0.0567491 - 0.00005, True),
+    ("sigfigs just past half-unit", SIG3, 0.0567491, 0.0567491 - 0.0000501, False),
+    ("sigfigs negative", SIG3, -15.8865, -15.9, True),
+    ("sigfigs negative outside", SIG3, -15.8865, -15.8, False),
+    ("sigfigs zero expected exact", SIG3, 0.0, 0.0, True),
+    ("sigfigs zero expected tiny", SIG3, 0.0, 1e-12, False),
+    # decimal places: |a − e| ≤ ½·10^(−places)
+    ("decimals on the bound", DEC2, 3.9381, 3.9431, True),
+    ("decimals past the bound", DEC2, 3.9381, 3.9432, False),
+    ("decimals negative", DEC2, -0.0793, -0.08, True),
+    ("decimals zero expected", DEC2, 0.0, 0.005, True),
+    ("decimals zero expected outside", DEC2, 0.0, -0.0051, False),
+]
+
+
+@pytest.mark.parametrize(("tolerance", "expected", "answer", "accepted"),
+                         [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_tolerance_interval(tolerance: ToleranceSpec, expected: float, answer: float, accepted: bool) -> None:
+    """The answer is accepted exactly when it lies in the mode's interval."""
+    assert bool(within(tolerance, np.array(answer), np.array(expected))) is accepted
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_answers_are_never_accepted(bad: float) -> None:
+    """NaN and infinities are wrong under every mode, even with a huge tolerance."""
+    loose = RelativeTolerance(rtol=1e9, atol=1e300)
+    for tolerance in (loose, SIG3, DEC2):
+        assert not within(tolerance, np.array(bad), np.array(1.0))
+
+
+def test_entries_are_judged_one_by_one() -> None:
+    """A matrix answer gives one verdict per entry."""
+    expected = np.array([[1.0, -2.0], [3.0, 0.0]])
+    answer = np.array([[1.01, -2.5], [3.0, 0.0]])
+    assert within(REL, answer, expected).tolist() == [[True, False], [True, True]]
+
+
+def test_allowed_error_matches_the_documented_formula() -> None:
+    """The half-widths are the README's formulas."""
+    e = np.array([0.0567491, -150.0])
+    np.testing.assert_allclose(allowed_error(SIG3, e), [0.00005, 0.5])
+    np.testing.assert_allclose(allowed_error(REL_ABS, e), [0.001 + 0.02 * 0.0567491, 0.001 + 3.0])
+    np.testing.assert_allclose(allowed_error(DEC2, e), [0.005, 0.005])
+
+
+def test_describe_says_the_rule_in_words() -> None:
+    """Feedback can say what the tolerance was."""
+    assert describe(REL) == "within 2 % of the exact value"
+    assert describe(SIG3) == "to 3 significant figures"
+    assert describe(DEC2) == "to 2 decimal places"

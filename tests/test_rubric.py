@@ -1,0 +1,162 @@
+"""Rubric files: the repository's rubrics load, and every kind of mistake an instructor
+can make gives one message naming the file, the key path and what was expected."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from grader import Rubric, RubricError, load_rubric, parse_rubric
+from grader.cli import app
+from grader.rubric import RelativeTolerance, SigFigsTolerance
+
+from .conftest import RUBRICS
+
+HW = (RUBRICS / "hw.yaml").read_text(encoding="utf-8")
+
+
+def edited(change: Callable[[dict[str, Any]], None]) -> str:
+    """hw.yaml with one change made, as YAML text."""
+    data = copy.deepcopy(yaml.safe_load(HW))
+    change(data)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_hw_rubric_has_the_contract_answer_ids_and_totals_100(hw_rubric: Rubric) -> None:
+    """hw.yaml names exactly CONTRACT §1's answer ids, in order, worth 100 points."""
+    assert [answer.id for answer in hw_rubric.answers] == [
+        "q1.yhat", "q1c.dL_dyhat", "q1c.dv.x1", "q1c.dv.x2", "q1c.dv.x3",
+        "q1c.dW.x1", "q1c.dW.x2", "q1c.dW.x3", "q1d.dv", "q1d.dW",
+        "q2a.grad_f", "q2b.DF", "q2c.DfG", "q2d.yhat", "q2d.dv", "q2d.dW", "q3.dE_dv",
+    ]  # fmt: skip
+    assert hw_rubric.max_score == 100
+    tolerance = hw_rubric.defaults.tolerance
+    assert isinstance(tolerance, RelativeTolerance) and tolerance.rtol == 0.02
+
+
+def test_answer_overrides_inherit_the_rest_of_the_defaults() -> None:
+    """An answer's grading overrides replace only the fields they set."""
+    rubric = load_rubric(RUBRICS / "wide-sigmoid.yaml")
+    special = rubric.grading_for(rubric.answer("p2.DHK"))
+    plain = rubric.grading_for(rubric.answer("p1.yhat"))
+    assert special.tolerance.mode == "decimals"
+    assert special.carried_forward == plain.carried_forward == 0.5
+    assert isinstance(plain.tolerance, SigFigsTolerance)
+
+
+def test_models_are_frozen(hw_rubric: Rubric) -> None:
+    """A loaded rubric cannot be changed by accident."""
+    with pytest.raises(Exception, match="frozen"):
+        hw_rubric.title = "changed"  # type: ignore[misc]
+
+
+BAD = {
+    "unknown-key": (
+        edited(lambda d: d["problems"]["net"].update(halff=True)),
+        "hw.yaml: problems.net.halff: unknown key 'halff' (allowed here: W, examples, hidden, "
+        "inputs, kind, loss, output, v)",
+    ),
+    "W-does-not-fit-sizes": (
+        edited(lambda d: d["problems"]["net"].update(W=[[0.1, 0.2]] * 3)),
+        "hw.yaml: problems.net.W: W has shape (3, 2), expected (3, 3) = (hidden, inputs + 1): "
+        "row j is (w_j0 bias, w_j1, ..., w_j2)",
+    ),
+    "v-does-not-fit-sizes": (
+        edited(lambda d: d["problems"]["net"].update(v=[0.1, 0.2])),
+        "hw.yaml: problems.net.v: v has 2 entries, expected 4 = hidden + 1 (v0 bias first)",
+    ),
+    "unknown-function": (
+        edited(lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + cos(x)")),
+        "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + cos(x)': unknown name "
+        "'cos' at position 15; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
+        "constants: e, pi",
+    ),
+    "unknown-variable": (
+        edited(lambda d: d["problems"]["calc"]["functions"]["F"].update(expr=["x^2 + 2z", "3x"])),
+        "hw.yaml: problems.calc.functions.F.expr[0]: expression 'x^2 + 2z': unknown name 'z' at "
+        "position 8; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
+        "constants: e, pi",
+    ),
+    "duplicate-answer-id": (
+        edited(lambda d: d["answers"][3].update(id="q1c.dv.x1")),
+        "hw.yaml: answers[3].id: duplicate answer id 'q1c.dv.x1' (first at answers[2])",
+    ),
+    "answer-names-missing-problem": (
+        edited(lambda d: d["answers"][0].update(problem="nett")),
+        "hw.yaml: answers[0].problem: no problem named 'nett' (problems: net, calc, vecgraph, "
+        "net_sigmoid)",
+    ),
+    "answer-names-missing-quantity": (
+        edited(lambda d: d["answers"][0].update(quantity="yhatt")),
+        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, hidden, dv, dW, loss, "
+        "gradient, jacobian, value, composition_derivative; got 'yhatt'",
+    ),
+    "answer-names-missing-function": (
+        edited(lambda d: d["answers"][11].update(function="H")),
+        "hw.yaml: answers[11].function: no function named 'H' in problem 'calc' "
+        "(functions: f, F, G)",
+    ),
+    "example-out-of-range": (
+        edited(lambda d: d["answers"][2].update(example=4)),
+        "hw.yaml: answers[2].example: example 4 does not exist (problem 'net' has examples 1 to 3)",
+    ),
+    "negative-points": (
+        edited(lambda d: d["answers"][0].update(points=-1)),
+        "hw.yaml: answers[0].points: must be ≥ 0, got -1",
+    ),
+    "negative-tolerance": (
+        edited(lambda d: d["defaults"]["tolerance"].update(rtol=-0.1)),
+        "hw.yaml: defaults.tolerance.rtol: must be ≥ 0, got -0.1",
+    ),
+    "yaml-does-not-parse": (
+        HW.replace("    kind: network\n", "    kind: network\n   bad: [1, 2\n", 1),
+        "hw.yaml: line 19, column 4: YAML does not parse: expected <block end>, but found "
+        "'<block mapping start>'",
+    ),
+    "not-a-mapping": ("- just\n- a list\n", "hw.yaml: a rubric must be a mapping of keys, got list"),
+    "missing-schema-version": (
+        HW.replace("schema_version: 1\n", ""),
+        "hw.yaml: schema_version: is required but missing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_invalid_rubric_gives_one_line_message(case: str) -> None:
+    """Each invalid rubric raises RubricError with exactly the pinned one-line message."""
+    text, message = BAD[case]
+    with pytest.raises(RubricError) as caught:
+        parse_rubric(text, source="hw.yaml")
+    assert str(caught.value) == message
+    assert "\n" not in str(caught.value)
+
+
+def test_invalid_rubric_exits_2_with_the_message_and_no_traceback(tmp_path: Any) -> None:
+    """`grader key` on a bad rubric prints the message on stderr and exits 2."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD["negative-points"][0], encoding="utf-8")
+    result = CliRunner().invoke(app, ["key", "--rubric", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}: answers[0].points: must be ≥ 0, got -1" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_rubric_file_is_a_rubric_error(tmp_path: Any) -> None:
+    """A rubric path that does not exist is named in the error."""
+    with pytest.raises(RubricError, match="file not found"):
+        load_rubric(tmp_path / "nope.yaml")
+
+
+def test_schema_command_prints_the_rubric_json_schema() -> None:
+    """`grader schema` prints a JSON Schema with the rubric's top-level keys."""
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert set(schema["required"]) >= {"schema_version", "title", "problems", "answers"}
+    assert schema["properties"]["schema_version"]["const"] == 1
