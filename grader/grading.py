@@ -116,6 +116,8 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> np.ndarray:
             ],
             dtype=bool,
         )
+    if isinstance(value, StudentExpressions):
+        return np.zeros(np.shape(entry.expected), dtype=bool)
     return compare.within(entry.grading.tolerance, value, entry.expected)
 
 

@@ -129,7 +129,8 @@ class NetworkProblem(_Strict):
     output: Literal["linear", "sigmoid"] = Field("linear", description="Output activation.")
     loss: Loss = Field(default_factory=Loss, description="The loss per example.")
     W: list[list[float]] = Field(
-        description="Hidden weights: row j is (w_j0 bias, w_j1, ..., w_jn), shape (hidden, inputs+1)."
+        description="Hidden weights, shape (hidden, inputs + 1): row j is "
+        "(w_j0 bias, w_j1, ..., w_jn)."
     )
     v: list[float] = Field(description="Output weights (v0 bias, v1, ..., v_hidden).")
     examples: list[Example] = Field(min_length=1, description="The training examples.")

@@ -100,7 +100,12 @@ def _rubric_error(error: ValidationError, source: str) -> RubricError:
         got = f"'{ctx['tag']}'" if "tag" in ctx else "nothing"
         message = f"expected one of: {expected}; got {got}"
     elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        sign = {"greater_than_equal": "≥", "less_than_equal": "≤", "greater_than": ">", "less_than": "<"}[kind]
+        sign = {
+            "greater_than_equal": "≥",
+            "less_than_equal": "≤",
+            "greater_than": ">",
+            "less_than": "<",
+        }[kind]
         bound = next(iter(ctx.values()), "")
         bound = f"{bound:g}" if isinstance(bound, int | float) else bound
         message = f"must be {sign} {bound}, got {_show(first.get('input'))}"
@@ -222,7 +227,11 @@ def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:
                 yield f"{fbase}.variables", "a variable is declared twice"
             texts = [function.expr] if isinstance(function.expr, str) else function.expr
             for position, text in enumerate(texts):
-                key = f"{fbase}.expr" if isinstance(function.expr, str) else f"{fbase}.expr[{position}]"
+                key = (
+                    f"{fbase}.expr"
+                    if isinstance(function.expr, str)
+                    else f"{fbase}.expr[{position}]"
+                )
                 try:
                     expr.parse(text, function.variables)
                 except ExpressionError as error:
@@ -238,37 +247,74 @@ def _shape_text(rows: list[list[float]]) -> str:
 def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
     problem = rubric.problems.get(answer.problem)
     if problem is None:
-        yield "problem", (
-            f"no problem named '{answer.problem}' (problems: {', '.join(rubric.problems)})"
+        yield (
+            "problem",
+            (f"no problem named '{answer.problem}' (problems: {', '.join(rubric.problems)})"),
         )
         return
     if isinstance(answer, NetworkAnswer):
         if not isinstance(problem, NetworkProblem):
-            yield "quantity", f"'{answer.quantity}' is a network quantity, but '{answer.problem}' is a {problem.kind} problem"
+            yield (
+                "quantity",
+                f"'{answer.quantity}' is a network quantity, "
+                f"but '{answer.problem}' is a {problem.kind} problem",
+            )
             return
         count = len(problem.examples)
         if isinstance(answer.example, int) and not 1 <= answer.example <= count:
-            yield "example", f"example {answer.example} does not exist (problem '{answer.problem}' has examples 1 to {count})"
+            yield (
+                "example",
+                f"example {answer.example} does not exist "
+                f"(problem '{answer.problem}' has examples 1 to {count})",
+            )
         return
     if not isinstance(problem, FunctionsProblem):
-        yield "quantity", f"'{answer.quantity}' is a quantity of functions, but '{answer.problem}' is a {problem.kind} problem"
+        yield (
+            "quantity",
+            f"'{answer.quantity}' is a quantity of functions, "
+            f"but '{answer.problem}' is a {problem.kind} problem",
+        )
         return
-    names = [answer.outer, answer.inner] if isinstance(answer, CompositionAnswer) else [answer.function]
+    names = (
+        [answer.outer, answer.inner] if isinstance(answer, CompositionAnswer) else [answer.function]
+    )
     keys = ["outer", "inner"] if isinstance(answer, CompositionAnswer) else ["function"]
     for key, name in zip(keys, names, strict=True):
         if name not in problem.functions:
-            yield key, f"no function named '{name}' in problem '{answer.problem}' (functions: {', '.join(problem.functions)})"
+            yield (
+                key,
+                f"no function named '{name}' in problem '{answer.problem}' "
+                f"(functions: {', '.join(problem.functions)})",
+            )
             return
-    if isinstance(answer, GradientAnswer) and not isinstance(problem.functions[answer.function].expr, str):
-        yield "function", f"the gradient needs a scalar function; '{answer.function}' is vector-valued (ask for its jacobian)"
+    if isinstance(answer, GradientAnswer) and not isinstance(
+        problem.functions[answer.function].expr, str
+    ):
+        yield (
+            "function",
+            f"the gradient needs a scalar function; '{answer.function}' is vector-valued "
+            "(ask for its jacobian)",
+        )
     if isinstance(answer, JacobianAnswer | ValueAnswer):
         arity = len(problem.functions[answer.function].variables)
         if len(answer.at) != arity:
-            yield "at", f"the point has {len(answer.at)} coordinate(s), expected {arity} (the variables of '{answer.function}')"
+            yield (
+                "at",
+                f"the point has {len(answer.at)} coordinate(s), expected {arity} "
+                f"(the variables of '{answer.function}')",
+            )
     if isinstance(answer, CompositionAnswer):
         outer, inner = problem.functions[answer.outer], problem.functions[answer.inner]
         inner_out = 1 if isinstance(inner.expr, str) else len(inner.expr)
         if inner_out != len(outer.variables):
-            yield "inner", f"'{answer.inner}' has {inner_out} outputs but '{answer.outer}' takes {len(outer.variables)} variables"
+            yield (
+                "inner",
+                f"'{answer.inner}' has {inner_out} outputs "
+                f"but '{answer.outer}' takes {len(outer.variables)} variables",
+            )
         if len(answer.at) != len(inner.variables):
-            yield "at", f"the point has {len(answer.at)} coordinate(s), expected {len(inner.variables)} (the variables of '{answer.inner}')"
+            yield (
+                "at",
+                f"the point has {len(answer.at)} coordinate(s), expected {len(inner.variables)} "
+                f"(the variables of '{answer.inner}')",
+            )

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from grader.cli import app
 
-from .conftest import EXAMPLES, RUBRICS, check_golden, GOLDEN
+from .conftest import EXAMPLES, GOLDEN, RUBRICS, check_golden
 
 HW = str(RUBRICS / "hw.yaml")
 
@@ -75,7 +75,9 @@ def test_bad_command_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["grade", str(EXAMPLES), "--out", str(out)]).exit_code == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\ntitle: x\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["grade", str(EXAMPLES), "--rubric", str(bad), "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["grade", str(EXAMPLES), "--rubric", str(bad), "--out", str(out)]
+    )
     assert result.exit_code == 2
     assert "problems: is required but missing" in result.stderr
     assert not out.exists()
@@ -87,7 +89,9 @@ def test_grade_as_a_real_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "grades"
     run = subprocess.run(
         [grade, str(EXAMPLES), "--rubric", HW, "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 1, run.stderr
     assert (out / "gradebook.csv").exists() and (out / "results.jsonl").exists()
@@ -96,7 +100,9 @@ def test_grade_as_a_real_subprocess(tmp_path: Path) -> None:
 
 def test_check_prints_one_students_feedback() -> None:
     """`grader check` grades one file and prints its feedback."""
-    result = CliRunner().invoke(app, ["check", str(EXAMPLES / "kurt-half-missing.json"), "--rubric", HW])
+    result = CliRunner().invoke(
+        app, ["check", str(EXAMPLES / "kurt-half-missing.json"), "--rubric", HW]
+    )
     assert result.exit_code == 0
     assert "feedback for kurt" in result.stdout
     assert "**Score: 56 / 100**" in result.stdout
@@ -104,7 +110,9 @@ def test_check_prints_one_students_feedback() -> None:
 
 def test_check_of_an_unreadable_file_explains_and_exits_1() -> None:
     """A student checking a broken file is told why it cannot be read."""
-    result = CliRunner().invoke(app, ["check", str(EXAMPLES / "broken-upload.json"), "--rubric", HW])
+    result = CliRunner().invoke(
+        app, ["check", str(EXAMPLES / "broken-upload.json"), "--rubric", HW]
+    )
     assert result.exit_code == 1
     assert "could not be read" in result.stdout and "not valid JSON" in result.stdout
 
@@ -130,5 +138,9 @@ def test_golden_gradebook_and_feedback(tmp_path: Path, update_golden: bool) -> N
     """The examples' gradebook and the seed's feedback are pinned (pytest --update-golden)."""
     out = tmp_path / "grades"
     CliRunner().invoke(app, ["grade", str(EXAMPLES), "--rubric", HW, "--out", str(out)])
-    check_golden(GOLDEN / "examples-gradebook.csv", (out / "gradebook.csv").read_text(), update_golden)
-    check_golden(GOLDEN / "seed-feedback.md", (out / "feedback" / "seed.md").read_text(), update_golden)
+    check_golden(
+        GOLDEN / "examples-gradebook.csv", (out / "gradebook.csv").read_text(), update_golden
+    )
+    check_golden(
+        GOLDEN / "seed-feedback.md", (out / "feedback" / "seed.md").read_text(), update_golden
+    )

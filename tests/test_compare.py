@@ -49,9 +49,14 @@ CASES: list[tuple[str, ToleranceSpec, float, float, bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("tolerance", "expected", "answer", "accepted"),
-                         [case[1:] for case in CASES], ids=[case[0] for case in CASES])
-def test_tolerance_interval(tolerance: ToleranceSpec, expected: float, answer: float, accepted: bool) -> None:
+@pytest.mark.parametrize(
+    ("tolerance", "expected", "answer", "accepted"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_tolerance_interval(
+    tolerance: ToleranceSpec, expected: float, answer: float, accepted: bool
+) -> None:
     """The answer is accepted exactly when it lies in the mode's interval."""
     assert bool(within(tolerance, np.array(answer), np.array(expected))) is accepted
 

@@ -57,7 +57,11 @@ def test_one_wrong_entry_costs_only_its_share(hw_key: AnswerKey) -> None:
 def test_all_or_nothing_gives_zero_for_one_bad_entry(hw_key: AnswerKey) -> None:
     """With partial_credit: all_or_nothing, one bad entry costs the whole answer."""
     rubric = hw_key.rubric.model_copy(
-        update={"defaults": hw_key.rubric.defaults.model_copy(update={"partial_credit": "all_or_nothing"})}
+        update={
+            "defaults": hw_key.rubric.defaults.model_copy(
+                update={"partial_credit": "all_or_nothing"}
+            )
+        }
     )
     from grader import solve
 
@@ -79,7 +83,9 @@ def test_all_or_nothing_gives_zero_for_one_bad_entry(hw_key: AnswerKey) -> None:
         ["2*2*(2x+3y)^1", "(2x+3y)*6"],
     ],
 )
-def test_gradient_expressions_in_any_equivalent_form_are_right(hw_key: AnswerKey, form: Any) -> None:
+def test_gradient_expressions_in_any_equivalent_form_are_right(
+    hw_key: AnswerKey, form: Any
+) -> None:
     """q2a is graded as expressions: any algebraically equivalent form is right."""
     assert submit(hw_key, {"q2a.grad_f": form}).item("q2a.grad_f").status == "correct"
 
@@ -101,7 +107,9 @@ def test_a_wrong_gradient_component_is_partly_right(hw_key: AnswerKey) -> None:
         ([[2, 2], ["3", "4^2"]], "an arithmetic expression for a number"),
     ],
 )
-def test_matrix_answers_in_every_accepted_form(hw_key: AnswerKey, answer: Any, expected_form: str) -> None:
+def test_matrix_answers_in_every_accepted_form(
+    hw_key: AnswerKey, answer: Any, expected_form: str
+) -> None:
     """A matrix may be written as a list, in MATLAB style, or with numbers as text."""
     assert submit(hw_key, {"q2b.DF": answer}).item("q2b.DF").status == "correct", expected_form
 

@@ -72,7 +72,9 @@ BAD = {
         "hw.yaml: problems.net.v: v has 2 entries, expected 4 = hidden + 1 (v0 bias first)",
     ),
     "unknown-function": (
-        edited(lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + cos(x)")),
+        edited(
+            lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + cos(x)")
+        ),
         "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + cos(x)': unknown name "
         "'cos' at position 15; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
         "constants: e, pi",
@@ -119,7 +121,10 @@ BAD = {
         "hw.yaml: line 19, column 4: YAML does not parse: expected <block end>, but found "
         "'<block mapping start>'",
     ),
-    "not-a-mapping": ("- just\n- a list\n", "hw.yaml: a rubric must be a mapping of keys, got list"),
+    "not-a-mapping": (
+        "- just\n- a list\n",
+        "hw.yaml: a rubric must be a mapping of keys, got list",
+    ),
     "missing-schema-version": (
         HW.replace("schema_version: 1\n", ""),
         "hw.yaml: schema_version: is required but missing",

@@ -41,8 +41,13 @@ def random_network_rubric(
     for quantity in ("loss", "dv", "dW", "yhat", "dL_dyhat"):
         for example in [*range(1, examples + 1), "sum", "mean"]:
             answers.append(
-                {"id": f"{quantity}.{example}", "problem": "n", "quantity": quantity,
-                 "example": example, "points": 1}
+                {
+                    "id": f"{quantity}.{example}",
+                    "problem": "n",
+                    "quantity": quantity,
+                    "example": example,
+                    "points": 1,
+                }
             )
     return Rubric.model_validate(
         {"schema_version": 1, "title": "random", "problems": {"n": problem}, "answers": answers}
@@ -81,12 +86,16 @@ def test_gradients_match_central_finite_differences(
         for k in range(v0.size):
             step = np.zeros_like(v0)
             step[k] = h
-            numeric = (loss_at(key, loss, W0, v0 + step) - loss_at(key, loss, W0, v0 - step)) / (2 * h)
+            numeric = (loss_at(key, loss, W0, v0 + step) - loss_at(key, loss, W0, v0 - step)) / (
+                2 * h
+            )
             assert dv[k] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
         for j, k in np.ndindex(*W0.shape):
             step = np.zeros_like(W0)
             step[j, k] = h
-            numeric = (loss_at(key, loss, W0 + step, v0) - loss_at(key, loss, W0 - step, v0)) / (2 * h)
+            numeric = (loss_at(key, loss, W0 + step, v0) - loss_at(key, loss, W0 - step, v0)) / (
+                2 * h
+            )
             assert dW[j, k] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
@@ -130,7 +139,9 @@ def mp_network(
     dL = 2 * c * (yhat - y)
     g = yhat * (1 - yhat) if sigmoid_out else mpmath.mpf(1)
     dv = [dL * g] + [dL * g * zj for zj in z]
-    dW = [[dL * g * mpmath.mpf(v[j + 1]) * z[j] * (1 - z[j]) * xk for xk in xs] for j in range(len(z))]
+    dW = [
+        [dL * g * mpmath.mpf(v[j + 1]) * z[j] * (1 - z[j]) * xk for xk in xs] for j in range(len(z))
+    ]
     return {"yhat": yhat, "dL": dL, "dv": dv, "dW": dW}
 
 
@@ -143,8 +154,19 @@ def close_to(actual: Any, exact: Any, rel: float = 1e-12) -> bool:
 def test_hw_key_agrees_with_high_precision_to_1e_12() -> None:
     """`grader key --format json` on hw.yaml matches a 50-digit computation to 1e-12 relative."""
     out = subprocess.run(
-        [sys.executable, "-m", "grader", "key", "--rubric", str(RUBRICS / "hw.yaml"), "--format", "json"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "key",
+            "--rubric",
+            str(RUBRICS / "hw.yaml"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     key = json.loads(out.stdout)
     W = [[0.01, 0.02, 0.03], [0.03, 0.01, 0.02], [0.02, 0.03, 0.01]]
@@ -157,7 +179,9 @@ def test_hw_key_agrees_with_high_precision_to_1e_12() -> None:
         assert close_to(key[f"q1c.dv.x{i}"], p["dv"])
         assert close_to(key[f"q1c.dW.x{i}"], p["dW"])
     assert close_to(key["q1d.dv"], [sum(p["dv"][k] for p in per) for k in range(4)])
-    assert close_to(key["q1d.dW"], [[sum(p["dW"][j][k] for p in per) for k in range(3)] for j in range(3)])
+    assert close_to(
+        key["q1d.dW"], [[sum(p["dW"][j][k] for p in per) for k in range(3)] for j in range(3)]
+    )
     assert close_to(key["q2d.yhat"], per[0]["yhat"])
     assert close_to(key["q2d.dv"], per[0]["dv"])
     assert close_to(key["q2d.dW"], per[0]["dW"])
@@ -174,7 +198,9 @@ def test_gradient_expressions_are_equivalent_to_the_hand_derivation(hw_key: Answ
     expected = hw_key["q2a.grad_f"].expected
     for got, hand in zip(expected.exprs, ["4(2x+3y)", "6(2x+3y)"], strict=True):
         assert equivalent(expr.parse(hand, ["x", "y"]), got, ["x", "y"], "check")
-    assert not equivalent(expr.parse("2(2x+3y)", ["x", "y"]), expected.exprs[0], ["x", "y"], "check")
+    assert not equivalent(
+        expr.parse("2(2x+3y)", ["x", "y"]), expected.exprs[0], ["x", "y"], "check"
+    )
 
 
 def test_the_seed_hand_values_are_within_its_rounding(hw_key: AnswerKey) -> None:
@@ -182,7 +208,11 @@ def test_the_seed_hand_values_are_within_its_rounding(hw_key: AnswerKey) -> None
     seed = {
         "q1.yhat": [0.0561, 0.057, 0.057],
         "q1c.dL_dyhat": [-15.88, -21.886, -19.886],
-        "q1c.dW.x1": [[-0.079, -0.079, -0.1584], [-0.1187, -0.1187, -0.2375], [-0.1584, -0.1584, -0.3168]],
+        "q1c.dW.x1": [
+            [-0.079, -0.079, -0.1584],
+            [-0.1187, -0.1187, -0.2375],
+            [-0.1584, -0.1584, -0.3168],
+        ],
         "q2d.dv": [-15.88, -8.262, -8.262, -8.262],
     }
     for answer_id, values in seed.items():
@@ -194,7 +224,9 @@ def test_functions_by_finite_differences(wide_key: AnswerKey) -> None:
     H = lambda u, w: np.array([u * w, np.log(u) + w**3, np.sqrt(u * u + w * w)])  # noqa: E731
     K = lambda s: np.array([s * s, 1 / s])  # noqa: E731
     h = 1e-6
-    numeric = np.column_stack([(H(3 + h, 4) - H(3 - h, 4)) / (2 * h), (H(3, 4 + h) - H(3, 4 - h)) / (2 * h)])
+    numeric = np.column_stack(
+        [(H(3 + h, 4) - H(3 - h, 4)) / (2 * h), (H(3, 4 + h) - H(3, 4 - h)) / (2 * h)]
+    )
     np.testing.assert_allclose(wide_key["p2.DH"].expected, numeric, rtol=1e-7)
     composed = (H(*K(2 + h)) - H(*K(2 - h))) / (2 * h)
     np.testing.assert_allclose(wide_key["p2.DHK"].expected, composed, rtol=1e-7)
@@ -206,7 +238,9 @@ def test_functions_by_finite_differences(wide_key: AnswerKey) -> None:
         up = dict(point, **{name: point[name] + h})
         down = dict(point, **{name: point[name] - h})
         numeric_d = (g(**up) - g(**down)) / (2 * h)
-        assert float(expr.evaluate(gradient.exprs[index], point)) == pytest.approx(numeric_d, rel=1e-7)
+        assert float(expr.evaluate(gradient.exprs[index], point)) == pytest.approx(
+            numeric_d, rel=1e-7
+        )
 
 
 def test_second_rubric_works_without_code_change(wide_key: AnswerKey) -> None:
@@ -217,7 +251,9 @@ def test_second_rubric_works_without_code_change(wide_key: AnswerKey) -> None:
     yhat = np.asarray(wide_key["p1.yhat"].expected)
     assert np.all((yhat > 0) & (yhat < 1))  # a sigmoid output
     targets = np.array([1, 0, 1, 0, 1])
-    assert float(wide_key["p1.E"].expected) == pytest.approx(0.5 * np.sum((yhat - targets) ** 2), rel=1e-14)
+    assert float(wide_key["p1.E"].expected) == pytest.approx(
+        0.5 * np.sum((yhat - targets) ** 2), rel=1e-14
+    )
     np.testing.assert_allclose(wide_key["p1.dL_dyhat"].expected, yhat - targets, rtol=1e-14)
 
 

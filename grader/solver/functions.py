@@ -65,7 +65,9 @@ def _point_text(point: list[float]) -> str:
     return "(" + ", ".join(f"{c:g}" for c in point) + ")"
 
 
-def build_functions(graph: Graph, name: str, problem: FunctionsProblem) -> dict[str, ParsedFunction]:
+def build_functions(
+    graph: Graph, name: str, problem: FunctionsProblem
+) -> dict[str, ParsedFunction]:
     """Add each function's gradient node; point-wise nodes are added on demand."""
     parsed = {fname: ParsedFunction.from_def(d) for fname, d in problem.functions.items()}
     for fname, function in parsed.items():
@@ -78,7 +80,9 @@ def build_functions(graph: Graph, name: str, problem: FunctionsProblem) -> dict[
     return parsed
 
 
-def value_node(graph: Graph, name: str, fname: str, function: ParsedFunction, at: list[float]) -> str:
+def value_node(
+    graph: Graph, name: str, fname: str, function: ParsedFunction, at: list[float]
+) -> str:
     node = f"{name}.value[{fname}]@{_point_text(at)}"
     if node not in graph:
         point = graph.param(f"{name}.point{_point_text(at)}", np.array(at, dtype=np.float64))

@@ -103,7 +103,9 @@ def answer_node(
             graph, answer.problem, answer.function, parsed[answer.function], answer.at
         )
     if isinstance(answer, ValueAnswer):
-        return value_node(graph, answer.problem, answer.function, parsed[answer.function], answer.at)
+        return value_node(
+            graph, answer.problem, answer.function, parsed[answer.function], answer.at
+        )
     if isinstance(answer, CompositionAnswer):
         return composition_node(
             graph,
