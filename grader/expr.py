@@ -1,43 +1,49 @@
 """Safe, allowlisted expression parser, evaluator and symbolic differentiator.
 
 Student text is untrusted: nothing here runs code (no eval/exec/compile/sympy). A
-hand-written tokenizer feeds an iterative (explicit-stack) parser that builds a tree of
-frozen, hashable dataclasses; every tree walk is iterative too, so no input can cause a
-RecursionError. Every problem with an expression raises ``ExpressionError``.
+hand-written lazy tokenizer feeds an iterative (explicit-stack) parser that builds a tree
+of frozen, hashable dataclasses; every tree walk (evaluate, simplify, diff, to_text,
+hashing, ==) is iterative too, so no input can cause a RecursionError. Every problem
+with an expression raises ``ExpressionError``.
 
 Grammar (informally; ``[ ]`` group exactly like ``( )``)::
 
     sum     := term (("+" | "-") term)*
     term    := factor (("*" | "/" | <juxtaposition>) factor)*     left to right
-    factor  := "-"* power | "+" factor                         -x^2 means -(x^2)
+    factor  := ("-" | "+")* power                                 -x^2 means -(x^2)
     power   := atom ("^" factor)?        right-associative; "**" = "^"; 2^-1 allowed
     atom    := number | variable | constant | function "(" sum ")" | "(" sum ")"
 
 * numbers: ``2  0.5  .5  5.  1e-3  2.5E+4`` (at most 100 characters, finite value).
 * variables: only the declared ones (identifiers ``[A-Za-z_][A-Za-z0-9_]*``). A word
-  that is not itself a name is split into known names, longest match first:
+  that is not itself a name is split into known names (variables, functions,
+  constants), longest match first, backtracking if the rest cannot be split:
   with variables {x, y}, ``xy`` = x*y and ``xexp(y)`` = x*exp(y).
 * functions: exp, log (natural), ln (= log), sqrt, sigmoid (also ``σ``), each followed
   by a bracketed argument. Constants ``e`` and ``pi`` unless declared as variables.
 * juxtaposition multiplies when the right side starts with a name or a bracket
   (``2x``, ``4(2x+3y)``, ``x y``, ``x(y+1)``, ``x[0]`` = x*0); a number right after
-  an operand (``2 3``, ``x 2``, ``(x)2``) is an error. ``1/2x`` = (1/2)*x; internally a
-  term ``a/b*c`` is stored as ``(a*c)/b`` (same value up to rounding).
+  an operand (``2 3``, ``x 2``, ``(x)2``) is an error. ``1/2x`` = (1/2)*x; a term
+  ``a/b*c`` is stored as ``Div(Mul(a, c), b)`` (the same value up to rounding).
 * Unicode: − – — are minus, × · ⋅ are times, ² ³ are ^2 ^3, Unicode spaces are spaces;
-  any other character is rejected with its (1-based) position.
+  any other character is rejected, naming it and its 1-based position.
 
-Caps (module constants, overridable per call): ``MAX_LENGTH`` characters of text,
-``MAX_DEPTH`` nesting levels (each open bracket, unary minus and ``^`` adds one),
-``MAX_NODES`` tree nodes, and ``MAX_DIFF_NODES`` for the size of a derivative.
+Caps (module constants; the keyword arguments of ``parse`` override them):
+``MAX_LENGTH`` characters of text, ``MAX_DEPTH`` levels of nesting (each open bracket,
+unary minus and ``^`` adds a level while it is open), ``MAX_NODES`` tree nodes, numeric
+literals of at most ``MAX_NUMBER_LENGTH`` characters, and derivatives (``diff``) of at
+most ``MAX_DIFF_NODES`` nodes.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from functools import reduce
+from typing import Any, TypeAlias, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -60,22 +66,19 @@ CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
 
 
 # --------------------------------------------------------------------------- tree
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class _Node:
-    """Base of the tree nodes: hash cached at construction, equality without recursion."""
+    """Base of the nodes: the hash is computed once at construction and ``==`` uses a loop."""
 
-    _h: int = field(init=False, repr=False, compare=False)
+    _h: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         parts: list[object] = [type(self).__name__]
-        for name in self.__match_args__:  # type: ignore[attr-defined]
-            value = getattr(self, name)
-            if isinstance(value, _Node):
-                parts.append(value._h)
-            elif isinstance(value, tuple):
-                parts.append(tuple(item._h for item in value))
-            else:
-                parts.append(value)
+        for name in cast(tuple[str, ...], self.__match_args__):
+            v = getattr(self, name)
+            parts.append(v._h if isinstance(v, _Node) else v)
+            if isinstance(v, tuple):
+                parts[-1] = tuple(item._h for item in v)
         object.__setattr__(self, "_h", hash(tuple(parts)))
 
     def __eq__(self, other: object) -> bool:
@@ -90,9 +93,7 @@ class _Node:
                 x, y = getattr(a, name), getattr(b, name)
                 if isinstance(x, _Node):
                     pairs.append((x, y))
-                elif isinstance(x, tuple):
-                    if len(x) != len(y):
-                        return False
+                elif isinstance(x, tuple) and len(x) == len(y):
                     pairs.extend(zip(x, y, strict=True))
                 elif x != y:
                     return False
@@ -101,69 +102,65 @@ class _Node:
     def __hash__(self) -> int:
         return self._h
 
+    def __repr__(self) -> str:  # the dataclass repr, built without recursion
+        def step(node: Expr, kids: list[str]) -> str:
+            it, args = iter(kids), []
+            for name in node.__match_args__:
+                v = getattr(node, name)
+                if isinstance(v, tuple):
+                    text = "(" + ", ".join(next(it) for _ in v) + ("," if len(v) == 1 else "") + ")"
+                else:
+                    text = next(it) if isinstance(v, _Node) else repr(v)
+                args.append(f"{name}={text}")
+            return f"{type(node).__name__}({', '.join(args)})"
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Num(_Node):
-    """A finite number (parsed literals are never negative; simplify may make them so)."""
+        return _fold(cast(Expr, self), step)
 
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Num(_Node):  # a finite number; parsed literals are >= 0, simplify may negate them
     value: float
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Var(_Node):
-    """A declared variable."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Var(_Node):  # a declared variable
     name: str
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Const(_Node):
-    """The constant ``e`` or ``pi``."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Const(_Node):  # "e" or "pi"
     name: str
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Neg(_Node):
-    """Unary minus."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Neg(_Node):  # unary minus
     arg: Expr
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Add(_Node):
-    """Sum of two or more terms, evaluated left to right."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Add(_Node):  # two or more terms, added left to right
     terms: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Mul(_Node):
-    """Product of two or more factors, evaluated left to right."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Mul(_Node):  # two or more factors, multiplied left to right
     factors: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Div(_Node):
-    """Quotient ``num / den``."""
-
     num: Expr
     den: Expr
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Pow(_Node):
-    """Power ``base ^ exponent``."""
-
     base: Expr
     exponent: Expr
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Call(_Node):
-    """One of ``FUNCTIONS`` applied to an argument."""
-
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Call(_Node):  # func is one of FUNCTIONS, as written ("ln" stays "ln"; σ is "sigmoid")
     func: str
     arg: Expr
 
@@ -181,12 +178,11 @@ def _children(node: Expr) -> tuple[Expr, ...]:
             return (a,)
         case Div(num=a, den=b) | Pow(base=a, exponent=b):
             return (a, b)
-        case _:
-            return ()
+    return ()
 
 
 def _fold(root: Expr, step: Callable[[Expr, list[R]], R]) -> R:
-    """Bottom-up walk with an explicit stack; shared subtrees are computed once."""
+    """Bottom-up walk with an explicit stack; a shared subtree is computed once."""
     done: dict[int, R] = {}
     stack: list[tuple[Expr, bool]] = [(root, False)]
     while stack:
@@ -208,18 +204,11 @@ def _size(expr: Expr) -> int:
 
 
 def free_variables(expr: Expr) -> frozenset[str]:
-    """Names of the variables occurring in ``expr``."""
-    names: set[str] = set()
-    seen: set[int] = set()
-    stack: list[Expr] = [expr]
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            if isinstance(node, Var):
-                names.add(node.name)
-            stack.extend(_children(node))
-    return frozenset(names)
+    """Names of the variables occurring in ``expr`` (not constants or functions)."""
+    return _fold(
+        expr,
+        lambda n, kids: frozenset({n.name}) if isinstance(n, Var) else frozenset().union(*kids),
+    )
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -235,16 +224,15 @@ _DIGITS = frozenset("0123456789")
 _NUM_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = {"+": "+", "-": "-", "−": "-", "–": "-", "—": "-", "*": "*", "×": "*", "·": "*"}
-_OPS |= {"⋅": "*", "/": "/", "^": "^"}
-_SUPERSCRIPTS = {"²": "2", "³": "3"}
+_OPS |= {"⋅": "*", "/": "/", "^": "^", "(": "(", "[": "[", ")": ")", "]": "]"}
+_KIND = {"(": "open", "[": "open", ")": "close", "]": "close"}
 _CLOSER = {"(": ")", "[": "]"}
 
 
 def _names_table(variables: Collection[str]) -> dict[str, str]:
     if isinstance(variables, str):
         raise ExpressionError("variables must be a collection of names, not one string")
-    table = {f: "func" for f in FUNCTIONS}
-    table.update({c: "const" for c in CONSTANTS})
+    table = {f: "func" for f in FUNCTIONS} | {c: "const" for c in CONSTANTS}
     for v in variables:
         if not isinstance(v, str) or not _NAME_RE.fullmatch(v) or v in FUNCTIONS:
             raise ExpressionError(f"invalid variable name {v!r}")
@@ -252,29 +240,13 @@ def _names_table(variables: Collection[str]) -> dict[str, str]:
     return table
 
 
-def _unknown(word: str, pos: int, names: Mapping[str, str]) -> ExpressionError:
-    def kind(k: str) -> str:
-        return ", ".join(sorted(n for n, t in names.items() if t == k)) or "(none)"
-
-    return ExpressionError(
-        f"unknown name {word!r} at position {pos}; allowed variables: {kind('var')}; "
-        f"functions: {kind('func')}; constants: {kind('const')}"
-    )
-
-
 def _split(word: str, names: Mapping[str, str]) -> list[str] | None:
     """Split ``word`` into known names, preferring the longest name at each step."""
-    if word in names:
-        return [word]
-    n = len(word)
-    lengths = sorted({len(k) for k in names}, reverse=True)
+    n, lengths = len(word), sorted({len(k) for k in names}, reverse=True)
     step = [0] * n + [-1]  # step[i]: length of the name chosen at i (0: no split)
     for i in range(n - 1, -1, -1):
-        for length in lengths:
-            j = i + length
-            if j <= n and step[j] != 0 and word[i:j] in names:
-                step[i] = length
-                break
+        fits = (k for k in lengths if i + k <= n and step[i + k] and word[i : i + k] in names)
+        step[i] = next(fits, 0)
     if step[0] == 0:
         return None
     pieces, i = [], 0
@@ -284,58 +256,56 @@ def _split(word: str, names: Mapping[str, str]) -> list[str] | None:
     return pieces
 
 
-def _tokenize(text: str, names: Mapping[str, str]) -> list[_Tok]:
-    toks: list[_Tok] = []
+def _tokens(text: str, names: Mapping[str, str]) -> Iterator[_Tok]:
+    """Yield the tokens lazily (so caps stop the work early), then an 'end' token."""
     i, n = 0, len(text)
     while i < n:
         ch, pos = text[i], i + 1
         if ch.isspace():
             i += 1
         elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            m = _NUM_RE.match(text, i)
-            assert m is not None
-            lit = m.group()
+            m = cast(re.Match[str], _NUM_RE.match(text, i))
+            lit, i = m.group(), m.end()
             if len(lit) > MAX_NUMBER_LENGTH:
                 raise ExpressionError(
-                    f"number at position {pos} is {len(lit)} characters long; "
+                    f"number at position {pos} has {len(lit)} characters; "
                     f"the limit is {MAX_NUMBER_LENGTH}"
                 )
-            value = float(lit)
-            if not math.isfinite(value):
+            if not math.isfinite(value := float(lit)):
                 raise ExpressionError(f"number too large at position {pos}: {lit[:20]}")
-            toks.append(_Tok("num", lit, pos, value))
-            i = m.end()
+            yield _Tok("num", lit, pos, value)
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
-            m = _NAME_RE.match(text, i)
-            assert m is not None
-            pieces = _split(m.group(), names)
+            m = cast(re.Match[str], _NAME_RE.match(text, i))
+            word, i = m.group(), m.end()
+            pieces = [word] if word in names else _split(word, names)
             if pieces is None:
-                raise _unknown(m.group(), pos, names)
+                kinds = {
+                    k: ", ".join(sorted(n for n in names if names[n] == k)) or "(none)"
+                    for k in ("var", "func", "const")
+                }
+                raise ExpressionError(
+                    f"unknown name {word!r} at position {pos}; allowed variables: "
+                    f"{kinds['var']}; functions: {kinds['func']}; constants: {kinds['const']}"
+                )
             for piece in pieces:
-                toks.append(_Tok(names[piece], piece, pos + m.start() - i))
+                yield _Tok(names[piece], piece, pos)
                 pos += len(piece)
-            i = m.end()
         elif ch == "σ":
-            toks.append(_Tok("func", "sigmoid", pos))
+            yield _Tok("func", "sigmoid", pos)
             i += 1
-        elif text.startswith("**", i):
-            toks.append(_Tok("op", "^", pos))
-            i += 2
         elif ch in _OPS:
-            toks.append(_Tok("op", _OPS[ch], pos))
-            i += 1
-        elif ch in _SUPERSCRIPTS:
-            toks += [_Tok("op", "^", pos), _Tok("num", ch, pos, float(_SUPERSCRIPTS[ch]))]
-            i += 1
-        elif ch in "([)]":
-            toks.append(_Tok("open" if ch in "([" else "close", ch, pos))
+            op = "^" if text.startswith("**", i) else _OPS[ch]
+            yield _Tok(_KIND.get(op, "op"), op, pos)
+            i += 2 if text.startswith("**", i) else 1
+        elif ch in "²³":
+            yield _Tok("op", "^", pos)
+            yield _Tok("num", ch, pos, 2.0 if ch == "²" else 3.0)
             i += 1
         else:
             raise ExpressionError(
-                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not allowed "
-                "in an expression"
+                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not allowed"
             )
-    return toks
+    yield _Tok("end", "", n + 1)
 
 
 # --------------------------------------------------------------------------- parser
@@ -347,7 +317,7 @@ class _Frame:
     pos: int
     func: str | None
     base: int  # nesting depth of this level
-    level: int  # base + pending unary minus and '^' of the current factor
+    level: int  # base + the unary minus and '^' still open in the current factor
     terms: list[Expr] = field(default_factory=list)
     sign: int = 1
     num: list[Expr] = field(default_factory=list)
@@ -357,11 +327,9 @@ class _Frame:
     negs: int = 0
 
     def end_factor(self) -> None:
-        negs, value = self.chain[-1]
-        for _ in range(negs):
-            value = Neg(value)
-        for negs, operand in reversed(self.chain[:-1]):
-            value = Pow(operand, value)
+        value: Expr = self.chain[-1][1]
+        for k, (negs, operand) in enumerate(reversed(self.chain)):
+            value = Pow(operand, value) if k else operand
             for _ in range(negs):
                 value = Neg(value)
         (self.den if self.to_den else self.num).append(value)
@@ -379,50 +347,48 @@ class _Frame:
         return self.terms[0] if len(self.terms) == 1 else Add(tuple(self.terms))
 
 
-def _deeper(level: int, max_depth: int) -> int:
-    if level + 1 > max_depth:
-        raise ExpressionError(
-            f"expression is nested more than max_depth={max_depth} levels deep "
-            "(each bracket, unary minus and '^' adds a level)"
-        )
-    return level + 1
+def _parse_tokens(tokens: Iterator[_Tok], max_depth: int, max_nodes: int) -> Expr:
+    def deeper(level: int) -> int:
+        if level >= max_depth:
+            raise ExpressionError(
+                f"expression is nested more than max_depth={max_depth} levels deep "
+                "(each bracket, unary minus and '^' adds a level)"
+            )
+        return level + 1
 
-
-def _parse_tokens(toks: list[_Tok], max_depth: int) -> Expr:
-    frame = _Frame("", 0, None, 0, 0)
-    stack: list[_Frame] = []
-    expect_operand = True
-    i = 0
+    frame, stack = _Frame("", 0, None, 0, 0), []
+    expect_operand, nodes = True, 0  # nodes: a lower bound of the final node count
+    tok = next(tokens)
+    if tok.kind == "end":
+        raise ExpressionError("empty expression")
     while True:
-        tok = toks[i]
-        kind = tok.kind
+        kind, advance = tok.kind, True
+        if kind in ("num", "var", "const", "func") or tok.text in ("-", "^"):
+            nodes += 1
+            if nodes > max_nodes:
+                raise ExpressionError(f"expression has more than max_nodes={max_nodes} nodes")
         if expect_operand:
-            atom: Expr
             if kind == "op" and tok.text in "+-":
                 if tok.text == "-":
                     frame.negs += 1
-                    frame.level = _deeper(frame.level, max_depth)
-                i += 1
-                continue
-            if kind in ("func", "open"):
-                opener = toks[i + 1] if kind == "func" else tok
+                    frame.level = deeper(frame.level)
+            elif kind in ("func", "open"):
+                opener = next(tokens) if kind == "func" else tok
                 if opener.kind != "open":
                     raise ExpressionError(
                         f"function {tok.text!r} at position {tok.pos} must be followed "
                         f"by a bracketed argument, e.g. {tok.text}(x)"
                     )
-                func = tok.text if kind == "func" else None
+                level = deeper(frame.level)
                 stack.append(frame)
-                level = _deeper(frame.level, max_depth)
+                func = tok.text if kind == "func" else None
                 frame = _Frame(opener.text, opener.pos, func, level, level)
-                i += 2 if kind == "func" else 1
-                continue
-            if kind == "num":
-                atom = Num(tok.value)
-            elif kind == "var":
-                atom = Var(tok.text)
-            elif kind == "const":
-                atom = Const(tok.text)
+            elif kind in ("num", "var", "const"):
+                atom = (
+                    Num(tok.value) if kind == "num" else (Var if kind == "var" else Const)(tok.text)
+                )
+                frame.chain.append((frame.negs, atom))
+                frame.negs, expect_operand = 0, False
             elif kind == "end":
                 raise ExpressionError(
                     "expression is incomplete: it ends where a number, variable, "
@@ -433,48 +399,42 @@ def _parse_tokens(toks: list[_Tok], max_depth: int) -> Expr:
                     f"unexpected {tok.text!r} at position {tok.pos}: expected a number, "
                     "variable, function or '('"
                 )
-            frame.chain.append((frame.negs, atom))
-            frame.negs, expect_operand = 0, False
-            i += 1
-            continue
-        if kind == "op" and tok.text == "^":
-            frame.level = _deeper(frame.level, max_depth)
+        elif kind == "op" and tok.text == "^":
+            frame.level = deeper(frame.level)
             expect_operand = True
-            i += 1
-            continue
-        if kind == "num":
+        elif kind == "num":
             raise ExpressionError(
                 f"missing operator before the number {tok.text!r} at position {tok.pos}"
             )
-        frame.end_factor()
-        if kind == "op":
-            if tok.text in "+-":
-                frame.end_term()
-                frame.sign = 1 if tok.text == "+" else -1
-            frame.to_den = tok.text == "/"
-            expect_operand = True
-            i += 1
-        elif kind in ("var", "const", "func", "open"):
-            expect_operand = True  # implicit multiplication: read tok again as an operand
-        elif kind == "close":
-            if not stack:
-                raise ExpressionError(f"unmatched {tok.text!r} at position {tok.pos}")
-            if _CLOSER[frame.opener] != tok.text:
-                raise ExpressionError(
-                    f"{tok.text!r} at position {tok.pos} does not match "
-                    f"{frame.opener!r} at position {frame.pos}"
-                )
-            value = frame.result()
-            if frame.func is not None:
-                value = Call(frame.func, value)
-            frame = stack.pop()
-            frame.chain.append((frame.negs, value))
-            frame.negs = 0
-            i += 1
-        else:  # end
-            if stack:
+        else:
+            frame.end_factor()
+            if kind == "op":
+                if tok.text in "+-":
+                    frame.end_term()
+                    frame.sign = 1 if tok.text == "+" else -1
+                frame.to_den = tok.text == "/"
+                expect_operand = True
+            elif kind in ("var", "const", "func", "open"):  # implicit multiplication:
+                expect_operand, advance = True, False  # read tok again as an operand
+            elif kind == "close":
+                if not stack:
+                    raise ExpressionError(f"unmatched {tok.text!r} at position {tok.pos}")
+                if _CLOSER[frame.opener] != tok.text:
+                    raise ExpressionError(
+                        f"{tok.text!r} at position {tok.pos} does not match "
+                        f"{frame.opener!r} at position {frame.pos}"
+                    )
+                value = frame.result()
+                value = value if frame.func is None else Call(frame.func, value)
+                frame = stack.pop()
+                frame.chain.append((frame.negs, value))
+                frame.negs = 0
+            elif stack:  # end
                 raise ExpressionError(f"{frame.opener!r} at position {frame.pos} is never closed")
-            return frame.result()
+            else:
+                return frame.result()
+        if advance:
+            tok = next(tokens)
 
 
 def parse(
@@ -490,15 +450,11 @@ def parse(
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     if len(text) > max_length:
         raise ExpressionError(
-            f"expression is {len(text)} characters long; the limit is max_length={max_length}"
+            f"expression has {len(text)} characters; the limit is max_length={max_length}"
         )
-    toks = _tokenize(text, _names_table(variables))
-    if not toks:
-        raise ExpressionError("empty expression")
-    toks.append(_Tok("end", "", len(text) + 1))
-    expr = _parse_tokens(toks, max_depth)
-    if (count := _size(expr)) > max_nodes:
-        raise ExpressionError(f"expression has {count} nodes; the limit is max_nodes={max_nodes}")
+    expr = _parse_tokens(_tokens(text, _names_table(variables)), max_depth, max_nodes)
+    if _size(expr) > max_nodes:
+        raise ExpressionError(f"expression has more than max_nodes={max_nodes} nodes")
     return expr
 
 
@@ -510,36 +466,35 @@ def _sigmoid(u: Any) -> Any:
 _UFUNCS: dict[str, Callable[[Any], Any]] = {
     "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "sigmoid": _sigmoid,
 }  # fmt: skip
-
-
-def _reduce(op: Callable[[Any, Any], Any], values: list[Any], empty: float) -> Any:
-    if not values:
-        return np.float64(empty)
-    result = values[0]
-    for value in values[1:]:
-        result = op(result, value)
-    return result
+_OPERATORS: dict[type, Callable[..., Any]] = {
+    Neg: np.negative, Div: np.divide, Pow: np.power,
+    Add: lambda *terms: reduce(np.add, terms), Mul: lambda *fs: reduce(np.multiply, fs),
+}  # fmt: skip
 
 
 def evaluate(
     expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]
 ) -> float | npt.NDArray[np.float64]:
-    """Evaluate with float64 semantics (broadcasting arrays); inf/nan are returned, not raised."""
-    missing = free_variables(expr) - set(env)
-    if missing:
+    """Evaluate in float64 (arrays broadcast); overflow gives inf and invalid operations nan."""
+    names = free_variables(expr)
+    if missing := names - set(env):
         raise ExpressionError(
             f"no value for variable(s) {', '.join(sorted(missing))}; "
             f"values were given for: {', '.join(sorted(env)) or '(none)'}"
         )
     values: dict[str, Any] = {}
-    for name in free_variables(expr):
+    for name in names:
         try:
             arr = np.asarray(env[name])
-        except (TypeError, ValueError) as exc:
-            raise ExpressionError(f"value of {name!r} is not numeric: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise ExpressionError(f"value of {name!r} is not a real number or array")
-        values[name] = arr.astype(np.float64) if arr.ndim else np.float64(arr)
+            if arr.dtype.kind not in "biuf" and not (
+                arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat)
+            ):
+                raise TypeError(f"got {type(env[name]).__name__} of dtype {arr.dtype}")
+            values[name] = arr.astype(np.float64)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ExpressionError(
+                f"value of {name!r} is not a real number or array: {exc}"
+            ) from None
 
     def step(node: Expr, kids: list[Any]) -> Any:
         match node:
@@ -549,26 +504,17 @@ def evaluate(
                 return values[name]
             case Const(name=name):
                 return np.float64(CONSTANTS[name])
-            case Neg():
-                return np.negative(kids[0])
-            case Add():
-                return _reduce(np.add, kids, 0.0)
-            case Mul():
-                return _reduce(np.multiply, kids, 1.0)
-            case Div():
-                return np.divide(kids[0], kids[1])
-            case Pow():
-                return np.power(kids[0], kids[1])
             case Call(func=func):
                 if func not in _UFUNCS:
                     raise ExpressionError(f"unknown function {func!r}")
                 return _UFUNCS[func](kids[0])
+        return _OPERATORS[type(node)](*kids)
 
     with np.errstate(all="ignore"):
         try:
             result = _fold(expr, step)
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise ExpressionError(f"cannot evaluate expression: {exc}") from None
+        except (ValueError, TypeError, ArithmeticError, LookupError) as exc:
+            raise ExpressionError(f"cannot evaluate expression: {exc!r}") from None
     if isinstance(result, np.ndarray) and result.ndim > 0:
         return result.astype(np.float64, copy=False)
     return float(result)
@@ -578,8 +524,7 @@ def evaluate_number(
     text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH
 ) -> float:
     """Parse arithmetic without variables and return its float value (may be inf or nan)."""
-    value = evaluate(parse(text, (), max_length=max_length, max_depth=max_depth), {})
-    return float(value)  # type: ignore[arg-type]  # no variables, so always a scalar
+    return float(evaluate(parse(text, (), max_length=max_length, max_depth=max_depth), {}))
 
 
 # --------------------------------------------------------------------------- simplify
@@ -602,29 +547,24 @@ def _s_neg(a: Expr) -> Expr:
 
 
 def _s_add(terms: tuple[Expr, ...]) -> Expr:
-    const, numbers, rest = 0.0, [], []
-    work = list(reversed(terms))
+    const, at, rest, work = 0.0, -1, list[Expr](), list(reversed(terms))
     while work:
         t = work.pop()
         if isinstance(t, Add):
             work.extend(reversed(t.terms))
         elif isinstance(t, Num):
-            const += t.value
-            numbers.append(t)
+            const, at = const + t.value, len(rest) if at < 0 else at
         else:
             rest.append(t)
-    if not math.isfinite(const):
-        rest += numbers
-    elif const != 0:
-        rest.append(_num(const))
-    if not rest:
-        return ZERO
-    return rest[0] if len(rest) == 1 else Add(tuple(rest))
+    if not math.isfinite(const):  # overflow: leave the numbers unfolded
+        return Add(terms)
+    if const != 0:
+        rest.insert(at, _num(const))  # the constant goes where the first number was
+    return ZERO if not rest else rest[0] if len(rest) == 1 else Add(tuple(rest))
 
 
 def _s_mul(factors: tuple[Expr, ...]) -> Expr:
-    coef, rest = 1.0, []
-    work = list(reversed(factors))
+    coef, rest, work = 1.0, list[Expr](), list(reversed(factors))
     while work:
         f = work.pop()
         if isinstance(f, Neg):
@@ -637,15 +577,11 @@ def _s_mul(factors: tuple[Expr, ...]) -> Expr:
         else:
             rest.append(f)
     if not math.isfinite(coef):  # overflow: leave the numbers unfolded
-        return Mul(factors) if len(factors) > 1 else factors[0]
+        return Mul(factors)
     if coef == 0 or not rest:
         return _num(coef)
     body = rest[0] if len(rest) == 1 else Mul(tuple(rest))
-    if coef == 1:
-        return body
-    if coef == -1:
-        return Neg(body)
-    return Mul((_num(coef), *rest))
+    return body if coef == 1 else Neg(body) if coef == -1 else Mul((_num(coef), *rest))
 
 
 def _s_div(a: Expr, b: Expr) -> Expr:
@@ -658,9 +594,7 @@ def _s_div(a: Expr, b: Expr) -> Expr:
         return ZERO
     if isinstance(a, Neg):
         return _s_neg(_s_div(a.arg, b))
-    if isinstance(b, Neg):
-        return _s_neg(_s_div(a, b.arg))
-    return Div(a, b)
+    return _s_neg(_s_div(a, b.arg)) if isinstance(b, Neg) else Div(a, b)
 
 
 def _s_pow(b: Expr, x: Expr) -> Expr:
@@ -696,8 +630,7 @@ def _simplify_step(node: Expr, kids: list[Expr]) -> Expr:
             return _s_pow(kids[0], kids[1])
         case Call(func=func):
             return _IDENTITIES.get((func, kids[0]), Call(func, kids[0]))
-        case _:
-            return node
+    return node
 
 
 def simplify(expr: Expr) -> Expr:
@@ -713,45 +646,42 @@ def diff(expr: Expr, var: str, *, max_nodes: int = MAX_DIFF_NODES) -> Expr:
         if isinstance(node, Var):
             return ONE if node.name == var else None
         if all(k is None for k in d):
-            return None
+            return None  # None: the derivative is 0
         match node:
             case Neg():
-                return Neg(d[0]) if d[0] is not None else None
+                return Neg(cast(Expr, d[0]))
             case Add():
                 parts = [k for k in d if k is not None]
                 return parts[0] if len(parts) == 1 else Add(tuple(parts))
             case Mul(factors=fs):
-                hits = [i for i, k in enumerate(d) if k is not None]
+                hits = [(i, k) for i, k in enumerate(d) if k is not None]
                 if len(hits) * len(fs) > max_nodes:
                     raise ExpressionError(f"derivative too large (limit {max_nodes} nodes)")
-                prods = [Mul((*fs[:i], d[i], *fs[i + 1 :])) for i in hits]  # type: ignore[arg-type]
+                prods = [Mul((*fs[:i], k, *fs[i + 1 :])) for i, k in hits]
                 return prods[0] if len(prods) == 1 else Add(tuple(prods))
             case Div(num=u, den=v):
                 du, dv = d
                 if dv is None:
-                    return Div(du, v)  # type: ignore[arg-type]
+                    return Div(cast(Expr, du), v)
                 quot = Div(Mul((u, dv)), Pow(v, Num(2.0)))
                 return Neg(quot) if du is None else Add((Div(du, v), Neg(quot)))
             case Pow(base=f, exponent=g):
                 df, dg = d
-                if dg is None:
-                    return Mul((g, Pow(f, Add((g, Num(-1.0)))), df))  # type: ignore[arg-type]
-                if df is None:
+                if dg is None:  # constant exponent
+                    return Mul((g, Pow(f, Add((g, Num(-1.0)))), cast(Expr, df)))
+                if df is None:  # constant base
                     return Mul((node, dg)) if f == Const("e") else Mul((node, Call("log", f), dg))
-                inner = Add((Mul((dg, Call("log", f))), Div(Mul((g, df)), f)))
-                return Mul((node, inner))
+                return Mul((node, Add((Mul((dg, Call("log", f))), Div(Mul((g, df)), f)))))
             case Call(func=func, arg=u):
-                du = d[0]
-                assert du is not None
+                du = cast(Expr, d[0])
                 if func == "exp":
                     return Mul((node, du))
                 if func in ("log", "ln"):
                     return Div(du, u)
                 if func == "sqrt":
                     return Div(du, Mul((Num(2.0), node)))
-                return Mul((node, Add((ONE, Neg(node))), du))
-            case _:
-                return None
+                return Mul((node, Add((ONE, Neg(node))), du))  # sigmoid
+        return None
 
     result = simplify(_fold(expr, step) or ZERO)
     if _size(result) > max_nodes:
@@ -763,10 +693,11 @@ def diff(expr: Expr, var: str, *, max_nodes: int = MAX_DIFF_NODES) -> Expr:
 @dataclass(frozen=True, slots=True)
 class _Txt:
     text: str
-    form: str  # atom pow neg mul div sum: how the text re-parses
-    mag: str | None  # when text == "-" + mag, the magnitude (a valid term)
+    form: str  # atom pow neg mul div sum: what the text re-parses as
+    mag: str | None  # set when text == "-" + mag and mag is a valid term
 
 
+_ATOM = frozenset({"atom"})
 _FIRST = frozenset({"atom", "pow", "neg", "mul"})  # bare as first factor or numerator
 _TIGHT = frozenset({"atom", "pow"})  # bare as later factor, denominator or exponent
 
@@ -777,9 +708,7 @@ def _wrap(t: _Txt, allowed: frozenset[str]) -> str:
 
 def _fmt(value: float) -> str:
     value = float(value)
-    if value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return repr(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
 
 
 def _text_step(node: Expr, kids: list[_Txt]) -> _Txt:
@@ -792,21 +721,17 @@ def _text_step(node: Expr, kids: list[_Txt]) -> _Txt:
         case Call(func=f):
             return _Txt(f"{f}({kids[0].text})", "atom", None)
         case Pow():
-            return _Txt(
-                f"{_wrap(kids[0], frozenset({'atom'}))}^{_wrap(kids[1], _TIGHT)}", "pow", None
-            )
+            return _Txt(f"{_wrap(kids[0], _ATOM)}^{_wrap(kids[1], _TIGHT)}", "pow", None)
         case Neg():
             a = kids[0]
             bare = a.form != "sum" and not a.text.startswith("-")
             inner = a.text if bare else f"({a.text})"
             return _Txt("-" + inner, a.form if bare and a.form in ("mul", "div") else "neg", inner)
         case Mul() | Div():
-            first = _wrap(kids[0], _FIRST)
-            s = ("*" if isinstance(node, Mul) else "/").join(
-                [first] + [_wrap(k, _TIGHT) for k in kids[1:]]
-            )
+            first, op = _wrap(kids[0], _FIRST), "*" if isinstance(node, Mul) else "/"
+            s = op.join([first] + [_wrap(k, _TIGHT) for k in kids[1:]])
             mag = s[1:] if first is kids[0].text and kids[0].mag is not None else None
-            return _Txt(s, "mul" if isinstance(node, Mul) else "div", mag)
+            return _Txt(s, "mul" if op == "*" else "div", mag)
         case Add():
             out = [kids[0].text]
             for k in kids[1:]:
@@ -815,10 +740,9 @@ def _text_step(node: Expr, kids: list[_Txt]) -> _Txt:
                 else:
                     out.append(f" + {k.text}" if k.form != "sum" else f" + ({k.text})")
             return _Txt("".join(out), "sum", None)
-        case _:
-            raise ExpressionError(f"not an expression: {node!r}")
+    raise ExpressionError(f"not an expression: {node!r}")
 
 
 def to_text(expr: Expr) -> str:
-    """Readable text that ``parse`` reads back to an expression with the same value."""
+    """Readable text that ``parse`` reads back to an expression of the same value."""
     return _fold(expr, _text_step).text
