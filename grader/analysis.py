@@ -1,16 +1,332 @@
-"""A second look at answers that are not fully right: errors carried forward and named
-mistakes. (Filled in by the carried-forward and diagnosis work; until then, unchanged.)"""
+"""A second look at answers that are not fully right, as a careful TA gives it: credit
+for errors carried forward, and the mistake named.
+
+For a numeric answer with wrong entries, alternatives are tried in order and each claims
+the wrong entries it explains (``grader.diagnosis`` says when an alternative explains
+one):
+
+1. ``ecf``: the answer recomputed from the student's own wrong earlier answers
+   (``grader.carried_forward``), entry by entry; earns ``grading.carried_forward``;
+2. mistakes of method (``factor_two``, ``missing_bias``, ``wrong_derivative``): the
+   graph recomputed with the mistake made, then also from the student's earlier answers;
+3. ``transposed`` and ``other_answer:<id>``, as whole answers;
+4. ``sign_flip``, ``power_of_ten``, ``too_coarse``, entry by entry.
+
+A named mistake earns ``grading.diagnosis_credit[code]`` of each entry it explains
+(default none). An answer unreadable only because of its shape (no bias entries, a
+non-square matrix transposed) is read again in that shape. Only answers that are not
+fully right are examined, on graphs built once per answer key (``grader.recompute``).
+"""
 
 from __future__ import annotations
 
-from grader.results import ItemResult
-from grader.solver import AnswerKey, KeyEntry
-from grader.values import StudentValue
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader import compare
+from grader.carried_forward import carried_forward, overrides_of, sources, wrong_earlier
+from grader.diagnosis import (
+    Alternative,
+    candidates,
+    matches,
+    method_alternatives,
+    negligible,
+    separated,
+    too_coarse,
+)
+from grader.diagnosis_text import Finding, sentence
+from grader.errors import AnswerError
+from grader.grading import shown
+from grader.recompute import KeyGraphs, Mistake, for_key
+from grader.results import ItemResult, ItemStatus
+from grader.solver import AnswerKey, Expressions, KeyEntry
+from grader.values import StudentValue, is_blank, read_numeric
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+_SLIPS = ("sign_flip", "power_of_ten")
+
+ECF_SLIPS = 4
+"""Carried forward needs the answer to match the recomputation in all the entries the
+earlier error changes but one in ``ECF_SLIPS`` (a slip in one entry of four is forgiven):
+an answer computed from the earlier one agrees in (nearly) all of them, while a wrong
+answer agreeing in an entry or two is chance."""
 
 
 def reconsider(
     item: ItemResult, entry: KeyEntry, values: dict[str, StudentValue], key: AnswerKey
 ) -> ItemResult:
     """The item, with credit for carried-forward errors and diagnoses of named mistakes."""
-    del entry, values, key
+    if item.status in ("correct", "missing") or isinstance(entry.expected, Expressions):
+        return item
+    if item.status == "unreadable":
+        return _read_again(item, entry, key)
+    answer = values.get(item.id)
+    if not isinstance(answer, np.ndarray):
+        return item
+    findings = explain(entry, answer, values, for_key(key))
+    if not findings:
+        return item
+    return _rescored(item, entry, answer, findings, key)
+
+
+def explain(
+    entry: KeyEntry, answer: Array, values: Mapping[str, StudentValue], graphs: KeyGraphs
+) -> list[Finding]:
+    """What explains the answer's wrong entries, in the order of the module docstring."""
+    found = candidates(entry, graphs)
+    accepted = compare.within(entry.grading.tolerance, answer, found.expected)
+    claimer = _Claimer(entry, answer, accepted, found.small)
+    wrong = wrong_earlier(entry, values, graphs)
+    ecf = carried_forward(entry, graphs, wrong) if wrong else None
+    if ecf is not None and claimer.entries(ecf, slips=ECF_SLIPS):
+        claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, None)
+    whole_fit = _fits_whole(entry, answer, found.whole_values)
+    for k, alt in enumerate(found.wholes):
+        if alt.mistake is not None:
+            claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
+    if ecf is not None and not claimer.done and np.any(separated(entry, ecf.value, found.small)):
+        # Only when the earlier answers change this one, and only the mistakes that change
+        # this answer at all, can a mistake made on top of the earlier answers explain it.
+        relevant = {alt.mistake for alt in found.wholes if alt.mistake is not None}
+        _method_from_earlier(claimer, graphs, wrong, ecf, relevant)
+    for k, alt in enumerate(found.wholes):
+        if alt.mistake is None:
+            claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
+    if not claimer.done and found.entrywise:
+        hits = matches(entry, answer, found.entry_values) & found.entry_evidence
+        for row in np.flatnonzero(hits.reshape(len(hits), -1).any(axis=1)):
+            claimer.add(found.entrywise[int(row)], claimer.open & hits[row])
+    if not claimer.done:
+        # Rounding too soon is a habit, not a slip: it must account for every wrong entry.
+        hit, figures = too_coarse(entry, answer, claimer.open, found.small)
+        if np.array_equal(hit, claimer.open):
+            claimer.add(Alternative("too_coarse", found.expected), hit, figures=figures)
+    return _merged(claimer.found)
+
+
+def _fits_whole(entry: KeyEntry, answer: Array, stack: Array) -> NDArray[np.bool_]:
+    """For each alternative of a stack: does the whole answer match it?"""
+    if not len(stack):
+        return np.zeros(0, dtype=np.bool_)
+    fit = matches(entry, answer, stack)
+    return np.asarray(fit.reshape(len(stack), -1).all(axis=1), dtype=np.bool_)
+
+
+def _method_from_earlier(
+    claimer: _Claimer,
+    graphs: KeyGraphs,
+    wrong: Mapping[str, Array],
+    ecf: Alternative | None,
+    relevant: set[Mistake],
+) -> None:
+    """Mistakes of method made on top of the student's own wrong earlier answers."""
+    entry = claimer.entry
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    overrides = overrides_of(graphs, wrong)
+    for alt in method_alternatives(entry, graphs, overrides, tuple(wrong), relevant):
+        if claimer.done:
+            return
+        if alt.value.shape != expected.shape:
+            continue  # read again only from the key's own values (``_read_again``)
+        if ecf is not None and _same(alt.value, ecf.value):
+            continue  # the mistake makes no difference given the student's earlier answers
+        evidence = separated(entry, alt.value, claimer.small)
+        if claimer.whole(alt, bool(np.all(matches(entry, claimer.answer, alt.value))), evidence):
+            claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, alt)
+
+
+def _same(a: Array, b: Array) -> bool:
+    """Equal but for floating-point rounding."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.all(np.abs(a - b) <= 1e-9 * np.abs(b)))
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding per code: decimal slips by different powers of ten are one diagnosis."""
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        first = merged.get(finding.code)
+        if first is None:
+            merged[finding.code] = finding
+            continue
+        exponents = first.exponents
+        if exponents is not None and finding.exponents is not None:
+            exponents = np.where(finding.claimed, finding.exponents, exponents)
+        merged[finding.code] = replace(
+            first,
+            claimed=first.claimed | finding.claimed,
+            all_entries=first.all_entries or finding.all_entries,
+            exponents=exponents,
+        )
+    return list(merged.values())
+
+
+class _Claimer:
+    """Hands each wrong entry to the first alternative that explains it."""
+
+    def __init__(self, entry: KeyEntry, answer: Array, accepted: Mask, small: Mask) -> None:
+        self.entry = entry
+        self.answer = answer
+        self.accepted = accepted
+        self.small = small
+        self.open: Mask = ~accepted
+        self.done = not bool(np.any(self.open))
+        self.found: list[Finding] = []
+
+    def entries(self, alt: Alternative, *, slips: int) -> bool:
+        """Claim each open entry that matches ``alt`` where it is evidence, provided all
+        the entries where it is evidence match but one in ``slips``."""
+        if self.done:
+            return False
+        evidence = separated(self.entry, alt.value, self.small)
+        hit = self.open & matches(self.entry, self.answer, alt.value) & evidence
+        count = int(np.count_nonzero(evidence))
+        if np.count_nonzero(hit) < count - count // slips:
+            return False
+        return self.add(alt, hit)
+
+    def whole(self, alt: Alternative, fits: bool, evidence: Mask) -> bool:
+        """Claim every open entry if the whole answer ``fits`` ``alt`` and one open entry
+        is evidence."""
+        if self.done or not fits or not np.any(self.open & evidence):
+            return False
+        return self.add(alt, self.open.copy())
+
+    def add(self, alt: Alternative, hit: Mask, *, figures: int = 0) -> bool:
+        if not np.any(hit):
+            return False
+        self.open = self.open & ~hit
+        self.done = not bool(np.any(self.open))
+        exponents = None
+        if alt.code == "power_of_ten":
+            exponents = np.where(hit, alt.exponent, 0).astype(np.int64)
+        # A slip entry by entry is the whole answer's only if every entry slipped; any
+        # other finding speaks for the whole answer if the rest of it is right.
+        rest = self.small if alt.code in _SLIPS else self.small | self.accepted
+        finding = Finding(
+            alt, hit, _share(self.entry, alt.code), bool(np.all(hit | rest)), exponents, figures
+        )
+        self.found.append(finding)
+        return True
+
+
+def _share(entry: KeyEntry, code: str) -> float:
+    if code == "ecf":
+        return entry.grading.carried_forward
+    base = code.split(":", 1)[0]
+    return next((float(v) for k, v in entry.grading.diagnosis_credit.items() if k == base), 0.0)
+
+
+def _named(
+    finding: Finding,
+    graphs: KeyGraphs,
+    entry: KeyEntry,
+    wrong: Mapping[str, Array],
+    alt: Alternative | None,
+) -> Finding:
+    """The finding with only the earlier answers its recomputation really depends on."""
+    recomputer = graphs.base
+    if alt is not None and alt.mistake is not None:
+        recomputer = next(r for m, r in graphs.mistakes if m is alt.mistake)
+    by_id = {
+        answer_id: (graphs.key[answer_id].node, value)
+        for answer_id, value in wrong.items()
+        if recomputer.fits(graphs.key[answer_id].node, value)
+    }
+    named = sources(recomputer, entry.node, by_id, finding.alternative.value)
+    return replace(finding, alternative=replace(finding.alternative, sources=named))
+
+
+def _rescored(
+    item: ItemResult, entry: KeyEntry, answer: Array, findings: list[Finding], key: AnswerKey
+) -> ItemResult:
+    accepted = compare.within(entry.grading.tolerance, answer, entry.expected)
+    credit = accepted.astype(np.float64)
+    for finding in findings:
+        credit[finding.claimed] = finding.share
+    score = _score(entry, credit)
+    status: ItemStatus = "partial" if np.any(credit > 0) else "incorrect"
+    sentences = [sentence(finding, entry, key.rubric) for finding in findings]
+    carried = tuple(
+        dict.fromkeys(s for f in findings if f.code == "ecf" for s in f.alternative.sources)
+    )
+    return replace(
+        item,
+        score=max(item.score, score),
+        status=status,
+        message=" ".join([_lead(item, accepted, findings), *sentences]).strip(),
+        diagnoses=tuple(dict.fromkeys(finding.code for finding in findings)),
+        carried_forward_from=carried,
+    )
+
+
+def _lead(item: ItemResult, accepted: Mask, findings: list[Finding]) -> str:
+    """What to say before the diagnoses: the grading's own message while some wrong entry
+    is unexplained, else only how many entries are right (when some are)."""
+    explained = np.zeros(accepted.shape, dtype=np.bool_)
+    for finding in findings:
+        explained |= finding.claimed
+    if np.any(~accepted & ~explained):
+        return item.message
+    right = int(np.count_nonzero(accepted))
+    return f"{right} of {accepted.size} entries are right." if right and accepted.size > 1 else ""
+
+
+def _score(entry: KeyEntry, credit: Array) -> float:
+    if not credit.size:
+        return 0.0
+    share = (
+        float(np.mean(credit))
+        if entry.grading.partial_credit == "per_entry"
+        else float(np.min(credit))
+    )
+    return round(entry.answer.points * share, 6)
+
+
+def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey) -> ItemResult:
+    """An answer unreadable for its shape, read in the shape a recognised mistake gives."""
+    if is_blank(item.raw):
+        return item
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    fitting: list[tuple[float, Alternative, Array]] = []
+    for alt in candidates(entry, for_key(key)).reshaped:
+        try:
+            answer = read_numeric(item.raw, alt.value.shape)
+        except AnswerError:
+            continue
+        # A transposed answer is compared as given back, with the key's own tolerance.
+        target, given = (expected, answer.T) if alt.code == "transposed" else (alt.value, answer)
+        fits = compare.within(entry.grading.tolerance, given, target)
+        if np.all(fits) and np.any(~negligible(entry, target)):
+            fitting.append((_misfit(entry, given, target), alt, answer))
+    if fitting:
+        # Biases left out of the forward pass or only out of the gradient can both fit
+        # (small biases); the closer one is named.
+        _, alt, answer = min(fitting, key=lambda each: each[0])
+        everything = np.ones(expected.shape, dtype=np.bool_)
+        finding = Finding(alt, everything, _share(entry, alt.code), True)
+        score = _score(entry, np.full(expected.shape, finding.share))
+        detail = item.message[:1].upper() + item.message[1:]
+        return replace(
+            item,
+            score=score,
+            status="partial" if score > 0 else "incorrect",
+            message=f"{detail}. {sentence(finding, entry, key.rubric)}",
+            diagnoses=(alt.code,),
+            read=shown(answer),
+            wrong_entries=tuple(tuple(int(i) for i in index) for index in np.argwhere(everything)),
+        )
     return item
+
+
+def _misfit(entry: KeyEntry, given: Array, target: Array) -> float:
+    """The largest error in units of the tolerance (0 for an exact fit)."""
+    allowed = compare.allowed_error(entry.grading.tolerance, target)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(allowed > 0, np.abs(given - target) / allowed, 0.0)
+    return float(np.max(ratio)) if ratio.size else 0.0

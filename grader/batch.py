@@ -1,28 +1,33 @@
 """Grading a whole class: read every submission, grade it, write every output.
 
 Results stream to disk as they are made (``results.jsonl`` and feedback files go to a
-staging folder), so memory stays flat however large the class; only a small row per
-student is kept for the gradebook and the summary. One unreadable file never stops the
-batch: it becomes a row with the reason.
+staging folder, the gradebook rows to a temporary file), so memory stays flat however
+large the class. One unreadable file never stops the batch: it becomes a row with the
+reason. Each result is first rendered (``prepare``), then written (``write_prepared``);
+with ``jobs`` > 1 worker processes read, grade and render, and this process writes, in
+the same order, so the outputs are the same bytes.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 from grader.grading import grade_submission, unreadable_result
 from grader.output import FileNames, staging
-from grader.readers import read_all
+from grader.readers import discover, read_entry
+from grader.render import gradebook
 from grader.render.feedback import render_feedback
-from grader.render.gradebook import render_gradebook
 from grader.render.summary import ClassSummary
-from grader.results import ItemResult, StudentResult
+from grader.results import StudentResult
+from grader.rows import RowStore, row_text
 from grader.solver import AnswerKey
-from grader.submission import Submission, Unreadable
-
+from grader.solver.key import to_plain
+from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
 
 DUPLICATE = "duplicate submission"
 
@@ -54,13 +59,70 @@ def grade_all(
 Export = Callable[[Sequence[StudentResult], AnswerKey], tuple[str, str]]
 """An extra gradebook format: the rows (one per student) in, ``(file name, text)`` out."""
 
+KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
+"""Warnings that also go into the gradebook's status column."""
+
+
+class Prepared(NamedTuple):
+    """One student's outputs, rendered, ready to be written: what a ``--jobs`` worker
+    sends the parent (plain strings, cheap to pass between processes)."""
+
+    student_id: str
+    source: str
+    error: str | None
+    """Why the submission could not be read; None if it was graded."""
+    record: str
+    """The ``results.jsonl`` line, without its newline."""
+    feedback: str
+    row: str
+    """The gradebook row (``grader.rows``)."""
+
+
+def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
+    """Render one result's outputs."""
+    return Prepared(
+        student_id=result.student_id,
+        source=result.source,
+        error=result.error if result.status == "error" else None,
+        record=json.dumps(result.to_json(), ensure_ascii=False),
+        feedback=render_feedback(result, key.rubric),
+        row=row_text(result, KEPT_WARNINGS, [answer.id for answer in key.rubric.answers]),
+    )
+
+
+def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
+    """A result read back from its ``results.jsonl`` record, with what the record leaves
+    out (each answer's title and expected value) taken from the key, so that it renders
+    exactly as it did."""
+    result = StudentResult.from_json(record)
+    details = _item_details(key)
+    items = tuple(
+        replace(item, title=details[item.id][0], expected=details[item.id][1])
+        if item.id in details
+        else item
+        for item in result.items
+    )
+    return replace(result, items=items)
+
+
+def _item_details(key: AnswerKey) -> dict[str, tuple[str | None, Any]]:
+    """Each answer id's title and plain expected value (computed once per key)."""
+    cached = _DETAILS.get(id(key))
+    if cached is None or cached[0] is not key:
+        details = {entry.answer.id: (entry.answer.title, to_plain(entry.expected)) for entry in key}
+        cached = _DETAILS[id(key)] = (key, details)
+    return cached[1]
+
+
+_DETAILS: dict[int, tuple[AnswerKey, dict[str, tuple[str | None, Any]]]] = {}
+
 
 def write_outputs(
     results: Iterable[StudentResult],
     key: AnswerKey,
     out_dir: Path,
     *,
-    on_result: Callable[[StudentResult], None] | None = None,
+    on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
 ) -> BatchReport:
     """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/`` (and ``exports``) whole,
@@ -68,78 +130,121 @@ def write_outputs(
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
-    counts in the gradebook and the feedback, and both say so.
+    counts in the gradebook and the feedback, and says so.
+    """
+    prepared = (prepare(result, key) for result in results)
+    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+
+
+def write_prepared(
+    prepared: Iterable[Prepared],
+    key: AnswerKey,
+    out_dir: Path,
+    *,
+    on_result: Callable[[Prepared], None] | None = None,
+    exports: Sequence[Export] = (),
+) -> BatchReport:
+    """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
+
+    Streams: each student's record and feedback are written as they come; only their
+    position (by student id) and their file name stay in memory, their gradebook row
+    goes to a temporary file (``grader.rows``).
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
-    rows: dict[str, StudentResult] = {}
+    positions: dict[str, int] = {}
     unreadable: list[str] = []
     names = FileNames()
-    with staging(out_dir) as stage:
-        feedback_dir = stage / "feedback"
-        feedback_dir.mkdir()
-        with (stage / "results.jsonl").open("w", encoding="utf-8", newline="\n") as jsonl:
-            for result in results:
-                earlier = rows.get(result.student_id)
-                if earlier is not None:
-                    result = replace(
-                        result,
-                        warnings=(
-                            *result.warnings,
-                            f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
-                            f"this submission ({result.source}) is the one graded",
-                        ),
+    rows = RowStore()
+    try:
+        with staging(out_dir) as stage:
+            feedback_dir = stage / "feedback"
+            feedback_dir.mkdir()
+            with (stage / "results.jsonl").open(
+                "w", encoding="utf-8", newline="\n", errors=UNENCODABLE
+            ) as jsonl:
+                for each in prepared:
+                    position = positions.get(each.student_id)
+                    if position is not None:
+                        each = _duplicate(each, rows[position], key)
+                        rows.replace(position, each.row)
+                    else:
+                        positions[each.student_id] = rows.append(each.row)
+                    jsonl.write(each.record + "\n")
+                    name = names(each.student_id)
+                    (feedback_dir / f"{name}.md").write_bytes(
+                        each.feedback.encode("utf-8", UNENCODABLE)
                     )
-                    summary.remove(earlier.score, earlier.status == "graded", earlier.items)
-                jsonl.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-                name = names(result.student_id)
-                (feedback_dir / f"{name}.md").write_text(
-                    render_feedback(result, key.rubric), encoding="utf-8"
+                    if each.error is not None:
+                        unreadable.append(f"{each.source}: {each.error}")
+                    if on_result is not None:
+                        on_result(each)
+            with (stage / "gradebook.csv").open(
+                "w", encoding="utf-8", newline="", errors=UNENCODABLE
+            ) as file:
+                _write_gradebook(file, rows, answer_ids, summary)
+            for export in exports:
+                file_name, text = export(rows, key)
+                (stage / file_name).write_text(
+                    text, encoding="utf-8", newline="", errors=UNENCODABLE
                 )
-                rows[result.student_id] = _row_only(result)
-                summary.add(
-                    result.score,
-                    result.status == "graded",
-                    {item.id: item.status for item in result.items},
-                    {item.id: item.diagnoses for item in result.items if item.diagnoses},
-                )
-                if result.status == "error":
-                    unreadable.append(f"{result.source}: {result.error}")
-                if on_result is not None:
-                    on_result(result)
-        table = list(rows.values())
-        (stage / "gradebook.csv").write_text(
-            render_gradebook(table, answer_ids), encoding="utf-8", newline=""
-        )
-        for export in exports:
-            file_name, text = export(table, key)
-            (stage / file_name).write_text(text, encoding="utf-8", newline="")
+    finally:
+        rows.close()
     return BatchReport(summary, len(rows), tuple(unreadable))
 
 
-def _row_only(result: StudentResult) -> StudentResult:
-    """The result without what the gradebook does not need (raw answers, messages)."""
-    items = tuple(
-        ItemResult(
-            id=item.id,
-            score=item.score,
-            max_score=item.max_score,
-            status=item.status,
-            message="",
-            diagnoses=item.diagnoses,
-        )
-        for item in result.items
+UNENCODABLE = "backslashreplace"
+"""A text a student wrote can hold what UTF-8 cannot encode (a lone surrogate from a JSON
+``\\ud800`` escape): it is written as its escape, which JSON reads back as it was, rather
+than stopping the batch."""
+
+
+def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepared:
+    """The later of two submissions with one student id, saying which one counts."""
+    result = restore(json.loads(later.record), key)
+    warning = (
+        f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
+        f"this submission ({result.source}) is the one graded"
     )
-    return StudentResult(
-        student_id=result.student_id,
-        source=result.source,
-        score=result.score,
-        max_score=result.max_score,
-        status=result.status,
-        error=result.error,
-        items=items,
-        warnings=tuple(w for w in result.warnings if w.startswith(DUPLICATE)),
-    )
+    return prepare(replace(result, warnings=(*result.warnings, warning)), key)
+
+
+def _write_gradebook(
+    file: IO[str], rows: RowStore, answer_ids: Sequence[str], summary: ClassSummary
+) -> None:
+    """``render_gradebook``, streamed row by row (each row's line was formatted when the
+    result was rendered); also counts each row in the summary."""
+    csv.writer(file, lineterminator="\n").writerow(gradebook.header(answer_ids))
+    for row in rows.rows():
+        file.write(row.line)
+        summary.add(row.score, row.graded, row.statuses, row.diagnoses)
+
+
+class Entries:
+    """The entries ``discover`` finds under a folder, held compactly: a class of 100,000
+    files is some 6 MB as names, 35 MB as ``Path`` objects (which are let go at once)."""
+
+    def __init__(self, path: Path, *, exclude: Sequence[Path] = ()) -> None:
+        self.path = path
+        self._texts: list[str] = []
+        self._kinds = bytearray()
+        self._ids: dict[int, str | None] = {}
+        for location, folder_id in discover(path, exclude=exclude):
+            inside = location.parent == path
+            self._texts.append(location.name if inside else str(location))
+            self._kinds.append(inside + 2 * (folder_id is not None))
+            if folder_id is not None and folder_id != location.name:
+                self._ids[len(self._texts) - 1] = folder_id
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __iter__(self) -> Iterator[tuple[Path, str | None]]:
+        """``(location, folder id)`` as ``discover`` gave them, one by one."""
+        for index, (text, kind) in enumerate(zip(self._texts, self._kinds, strict=True)):
+            location = self.path / text if kind & 1 else Path(text)
+            folder_id = self._ids.get(index, location.name) if kind & 2 else None
+            yield location, folder_id
 
 
 def grade_path(
@@ -147,10 +252,27 @@ def grade_path(
     key: AnswerKey,
     out_dir: Path,
     *,
-    on_result: Callable[[StudentResult], None] | None = None,
+    on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    jobs: int = 1,
 ) -> BatchReport:
-    """Grade every submission under ``path`` and write the outputs into ``out_dir``."""
-    known = [answer.id for answer in key.rubric.answers]
-    results = grade_all(read_all(path, known), key)
-    return write_outputs(results, key, out_dir, on_result=on_result, exports=exports)
+    """Grade every submission under ``path`` and write the outputs into ``out_dir``.
+
+    ``jobs`` > 1: read and grade in that many worker processes (``grader.parallel``);
+    the outputs are byte for byte those of one process. Either way the submissions are
+    those ``read_all`` reads, in its order.
+    """
+    entries = Entries(path, exclude=(out_dir,))
+    if jobs > 1:
+        from grader.parallel import grade_in_workers
+
+        prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs)
+    else:
+        known = [answer.id for answer in key.rubric.answers]
+        submissions = (
+            submission
+            for location, folder_id in entries
+            for submission in read_entry(location, folder_id, known)
+        )
+        prepared = (prepare(result, key) for result in grade_all(submissions, key))
+    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)

@@ -1,8 +1,9 @@
 """The command line: thin commands that parse options, call one library function, and
 turn a ``GraderError`` into a message on stderr and its exit status.
 
-    grade SUBMISSIONS --rubric RUBRIC [--out DIR]
-    grader grade | check | key | schema
+    grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
+          [--jobs N]
+    grader grade | check | classroom | gradescope | merge | key | schema
 """
 
 from __future__ import annotations
@@ -72,9 +73,43 @@ def grade(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
         "grades"
     ),
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Also write an LMS gradebook: canvas (canvas.csv) or moodle (moodle.csv); "
+            "gradebook.csv is always written.",
+        ),
+    ] = "plain",
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            help="The gradebook CSV exported from Canvas, or a Moodle roster; "
+            "writes roster-report.csv too.",
+            show_default=False,
+        ),
+    ] = None,
+    assignment_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The Canvas assignment's id (default: the roster column titled like the rubric).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes grading at once (the outputs do not depend on it).",
+        ),
+    ] = 1,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.batch import grade_path
+    from grader.integrations.lms import lms_exports
     from grader.readers import discover
     from grader.render.summary import render_summary
     from grader.rubric_file import load_rubric
@@ -82,15 +117,25 @@ def grade(
 
     try:
         key = solve(load_rubric(rubric))
-        progress = Progress(len(discover(submissions)))
+        lms = lms_exports(format, roster, key.rubric, assignment_id)
+        if not (submissions.is_dir() or submissions.is_file()):
+            discover(submissions)  # its error, before an output folder is made
+        # (not len(discover(...)): listing a large class twice costs seconds)
+        progress = Progress(0)
         try:
-            report = grade_path(submissions, key, out, on_result=progress)
+            report = grade_path(
+                submissions, key, out, on_result=progress, exports=lms.exports, jobs=jobs
+            )
         finally:
             progress.close()
     except GraderError as error:
         fail(error)
     typer.echo(render_summary(report.summary), nl=False)
     typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
+    for name in lms.file_names:
+        typer.echo(f"Wrote {out / name}")
+    for line in lms.problems():
+        typer.echo(line, err=True)
     if report.unreadable:
         typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
         for reason in report.unreadable:
@@ -132,6 +177,96 @@ def check(
             result = grade_submission(submission, key)
         typer.echo(render_feedback(result, key.rubric))
     raise typer.Exit(status)
+
+
+@app.command("classroom")
+def classroom(
+    answers: Annotated[
+        Path, typer.Argument(help="The student's answers file.", show_default=False)
+    ],
+    rubric: RubricOption,
+    github_output: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="GITHUB_OUTPUT",
+            help="File to append result=<base64 JSON> to (set by GitHub Actions).",
+            show_default=False,
+        ),
+    ] = None,
+    step_summary: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="GITHUB_STEP_SUMMARY",
+            help="File to append the feedback to (set by GitHub Actions).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Grade one answers file in GitHub Actions for the GitHub Classroom reporter.
+
+    Exit 0 whenever a result was written (the reporter fails the job); 2 if none could be.
+    """
+    from grader.integrations.classroom import run_classroom
+
+    try:
+        run = run_classroom(answers, rubric, github_output=github_output, step_summary=step_summary)
+    except GraderError as error:
+        fail(error)
+    typer.echo(run.feedback, nl=False)
+
+
+@app.command("gradescope")
+def gradescope(
+    submission_dir: Annotated[
+        Path,
+        typer.Argument(help="The upload's folder (/autograder/submission).", show_default=False),
+    ],
+    rubric: RubricOption,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write Gradescope's results.json.")
+    ] = Path("results.json"),
+) -> None:
+    """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric)."""
+    from grader.integrations.gradescope import run_gradescope
+
+    try:
+        data = run_gradescope(submission_dir, rubric, out)
+    except GraderError as error:
+        fail(error)
+    typer.echo(f"Wrote {out}: score {data['score']:g}")
+
+
+@app.command("merge")
+def merge(
+    results: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The results.jsonl of each shard, in the order one run would read them.",
+            show_default=False,
+        ),
+    ],
+    rubric: RubricOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
+        "grades"
+    ),
+) -> None:
+    """Combine shards graded apart into the outputs of one run (gradebook, results, feedback)."""
+    from grader.merge import merge_results
+    from grader.render.summary import render_summary
+    from grader.rubric_file import load_rubric
+    from grader.solver import solve
+
+    try:
+        report = merge_results(results, solve(load_rubric(rubric)), out)
+    except GraderError as error:
+        fail(error)
+    typer.echo(render_summary(report.summary), nl=False)
+    typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
+    if report.unreadable:
+        typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
+        for reason in report.unreadable:
+            typer.echo(f"  {reason}", err=True)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command("key")

@@ -9,6 +9,7 @@ answer id or key path, the entry, and what was expected.
     ├── ExpressionError      an expression could not be parsed or evaluated
     ├── SubmissionError      a student's file could not be read            (exit 1)
     │   └── AnswerError      one answer inside a readable file is unreadable
+    ├── UsageError           options that do not fit together, a bad roster (exit 2)
     └── OutputError          an output could not be written                (exit 2)
 """
 
@@ -63,6 +64,12 @@ class AnswerError(SubmissionError):
         self.source = source
         self.detail = message
         self.args = (f"{where}: {message}" if where else message,)
+
+
+class UsageError(GraderError):
+    """Options that do not fit together, or an LMS roster that cannot be used."""
+
+    exit_code = 2
 
 
 class OutputError(GraderError):

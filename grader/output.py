@@ -1,6 +1,11 @@
 """Writing outputs so that they are whole or absent: everything goes to a staging folder
 beside the destination, then each file is renamed into place (an atomic step on one
 filesystem). An interrupted run leaves the previous outputs as they were.
+
+Student ids are untrusted: they become file names only through ``FileNames``, which
+keeps ASCII letters, digits, ``.``, ``_`` and ``-`` (no separators, no ``..``, no
+absolute paths, no names Windows reserves), and gives two ids that sanitise alike two
+different names.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ from pathlib import Path
 from grader.errors import OutputError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{name}{n}" for name in ("COM", "LPT") for n in range(1, 10)]
+)
+MAX_STEM = 100
+"""Longest file name stem made from a student id."""
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -26,6 +37,9 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
+            file.flush()
+            os.fsync(file.fileno())  # the new content is on disk before it replaces the old
+        os.chmod(temporary, _mode_of(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -39,7 +53,9 @@ def staging(out_dir: Path) -> Iterator[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=".staging-"))
     except OSError as error:
-        raise OutputError(f"{out_dir}: cannot write outputs here: {error.strerror or error}") from None
+        raise OutputError(
+            f"{out_dir}: cannot write outputs here: {error.strerror or error}"
+        ) from None
     try:
         yield stage
         commit(stage, out_dir)
@@ -84,7 +100,18 @@ class FileNames:
 
 
 def safe_stem(student_id: str) -> str:
-    """A file name stem from any text: ASCII letters, digits, ``.``, ``_``, ``-``."""
+    """A file name stem from any text: ASCII letters, digits, ``.``, ``_``, ``-``; never
+    empty, never starting with ``.`` or ``-``, never a name Windows reserves."""
     text = unicodedata.normalize("NFKD", student_id).encode("ascii", "ignore").decode()
-    stem = _UNSAFE.sub("_", text).strip("._-")[:100]
+    stem = _UNSAFE.sub("_", text).strip("._-")[:MAX_STEM].rstrip("._-")
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
     return stem or "student"
+
+
+def _mode_of(path: Path) -> int:
+    """The permissions the replaced file had, or rw-r--r-- (mkstemp's are rw-------)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o644

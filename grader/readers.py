@@ -3,7 +3,15 @@
 a folder of per-student subfolders (student id = subfolder name).
 
 Reading never interprets an answer (that is ``grader.values``) and never stops a batch:
-a file that cannot be read becomes an ``Unreadable`` with the reason.
+a file that cannot be read becomes an ``Unreadable`` with the reason. Files are untrusted
+(``docs/untrusted-input.md``): their size is capped, symbolic links are not followed,
+any encoding a spreadsheet writes is decoded, and an answer id given twice is reported
+(the last one counts).
+
+Caps (module constants, read at call time, so an instructor's script can raise them;
+``read_all``/``read_file`` also take ``max_file_bytes``): ``MAX_FILE_BYTES`` per file,
+``MAX_ID_LENGTH`` characters of a student id, ``MAX_FOLDER_ENTRIES`` entries searched
+in one student's folder.
 """
 
 from __future__ import annotations
@@ -13,58 +21,108 @@ import csv
 import difflib
 import io
 import json
+import os
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.submission import Submission, Unreadable
+from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest submission file read (a class CSV of tens of thousands of rows fits)."""
+MAX_ID_LENGTH = 200
+"""Longest student id, in characters."""
+MAX_FOLDER_ENTRIES = 10_000
+"""Most files and folders searched for the answers file in one student's folder."""
+MAX_WARNINGS = 10
+"""Most unknown answer ids listed one by one in a submission's warnings."""
 
 SUFFIXES = (".json", ".csv")
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+"""Spreadsheet workbooks: reported as unreadable (save as CSV), not silently skipped."""
 _DELIMITERS = (",", ";", "\t")
+_TEXT_EXPORTS = (".txt", ".tsv")  # Excel saves "Unicode text" as .txt
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_QUOTED = re.compile(r'"[^"]*"?')
+_JSON_INT_DIGITS = 400  # longer integers are read as floats (so as infinite)
 
 
-def discover(path: Path) -> list[tuple[Path, str | None]]:
+def discover(path: Path, *, exclude: Sequence[Path] = ()) -> list[tuple[Path, str | None]]:
     """The submission files under ``path``, each with the student id its folder gives.
 
-    A file is itself; in a folder, each ``*.json``/``*.csv`` at the top, and each
-    subfolder holding one answers file (its name is the student id). Sorted, so that
-    a run is repeatable.
+    A file is itself; in a folder, each ``*.json``/``*.csv`` (and each spreadsheet
+    workbook, to be reported) at the top, and each subfolder (its name is the student
+    id). Hidden entries, symbolic links' targets and the folders in ``exclude`` (the
+    output folder) are left out. Sorted, so that a run is repeatable.
     """
     if path.is_file():
         return [(path, None)]
     if not path.is_dir():
         raise SubmissionError("no such file or folder", source=str(path))
+    excluded = {_resolved(each) for each in exclude}
     found: list[tuple[Path, str | None]] = []
-    for child in sorted(path.iterdir()):
+    try:
+        children = sorted(path.iterdir())
+    except OSError as error:
+        raise SubmissionError(
+            f"cannot be listed: {error.strerror or error}", source=str(path)
+        ) from None
+    # Performance: resolving every child cost 45 µs a file, most of `discover` (profile of
+    # `grade` on 10,000 files); a child that is no symbolic link resolves to its name in
+    # the resolved folder, so only links are resolved one by one.
+    resolved_folder = _resolved(path) if excluded else path
+    for child in children:
         if child.name.startswith("."):
             continue
-        if child.is_file() and child.suffix.lower() in SUFFIXES:
+        if (
+            excluded
+            and (_resolved(child) if child.is_symlink() else resolved_folder / child.name)
+            in excluded
+        ):
+            continue
+        suffix = child.suffix.lower()
+        if child.is_symlink():
+            if suffix in SUFFIXES or child.is_dir():
+                found.append((child, None if suffix in SUFFIXES else child.name))
+        elif child.is_file() and suffix in SUFFIXES + WORKBOOKS:
             found.append((child, None))
         elif child.is_dir():
             found.append((child, child.name))
     return found
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except OSError:
+        return path.absolute()
+
+
 def answers_file(folder: Path) -> Path:
     """The one answers file in a student's folder (``answers.*`` if there are several)."""
-    candidates = sorted(
-        each
-        for each in folder.rglob("*")
-        if each.is_file()
-        and each.suffix.lower() in SUFFIXES
-        and not any(part.startswith(".") for part in each.relative_to(folder).parts)
-    )
+    if folder.is_symlink():
+        raise SubmissionError("is a symbolic link, which is not followed", source=str(folder))
+    candidates, workbooks, links = _folder_files(folder)
     if len(candidates) == 1:
         return candidates[0]
     named = [each for each in candidates if each.stem.lower() == "answers"]
     if len(named) == 1:
         return named[0]
     if not candidates:
-        raise SubmissionError("no answers file (*.json or *.csv) in this folder", source=str(folder))
+        extra = ""
+        if workbooks and workbooks[0].suffix.lower() in _TEXT_EXPORTS:
+            extra = f"; found {workbooks[0].name}: name it answers.csv"
+        elif workbooks:
+            extra = f"; found {workbooks[0].name}: save it as CSV (comma or semicolon separated)"
+        elif links:
+            extra = f"; {links[0].name} is a symbolic link, which is not followed"
+        raise SubmissionError(
+            f"no answers file (*.json or *.csv) in this folder{extra}", source=str(folder)
+        )
     listed = ", ".join(str(each.relative_to(folder)) for each in candidates[:5])
     raise SubmissionError(
         f"several answers files ({listed}); keep one, or name it answers.json or answers.csv",
@@ -72,104 +130,298 @@ def answers_file(folder: Path) -> Path:
     )
 
 
-def read_all(path: Path, known_ids: Sequence[str]) -> Iterator[Submission | Unreadable]:
+def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Answers files, workbooks (and text exports) and symbolic links under ``folder``,
+    hidden ones left out."""
+    candidates: list[Path] = []
+    workbooks: list[Path] = []
+    links: list[Path] = []
+    seen = 0
+
+    def failed(error: OSError) -> None:
+        raise SubmissionError(f"cannot be listed: {error.strerror or error}", source=str(folder))
+
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=False):
+        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        seen += len(dirs) + len(files)
+        if seen > MAX_FOLDER_ENTRIES:
+            raise SubmissionError(
+                f"more than {MAX_FOLDER_ENTRIES:,} files and folders; submit the answers file "
+                "on its own",
+                source=str(folder),
+            )
+        for name in files:
+            if name.startswith("."):
+                continue
+            each = Path(root) / name
+            suffix = each.suffix.lower()
+            if suffix in SUFFIXES and each.is_symlink():
+                links.append(each)
+            elif suffix in SUFFIXES:
+                candidates.append(each)
+            elif suffix in WORKBOOKS + _TEXT_EXPORTS:
+                workbooks.append(each)
+    workbooks.sort(key=lambda each: (each.suffix.lower() in _TEXT_EXPORTS, each))
+    return sorted(candidates), workbooks, sorted(links)
+
+
+def read_all(
+    path: Path,
+    known_ids: Sequence[str],
+    *,
+    exclude: Sequence[Path] = (),
+    max_file_bytes: int | None = None,
+) -> Iterator[Submission | Unreadable]:
     """Every submission under ``path``, in a repeatable order; failures as ``Unreadable``."""
-    for location, folder_id in discover(path):
-        try:
-            file = answers_file(location) if location.is_dir() else location
-            yield from read_file(file, known_ids, student_id=folder_id)
-        except SubmissionError as error:
-            yield Unreadable(folder_id or location.stem, str(location), error.detail)
+    for location, folder_id in discover(path, exclude=exclude):
+        yield from read_entry(location, folder_id, known_ids, max_file_bytes=max_file_bytes)
+
+
+def read_entry(
+    location: Path,
+    folder_id: str | None,
+    known_ids: Sequence[str],
+    *,
+    max_file_bytes: int | None = None,
+) -> list[Submission | Unreadable]:
+    """The submissions of one entry ``discover`` found; failures as ``Unreadable``.
+
+    (Separate from ``read_all`` so that ``grade --jobs`` workers read the entries the
+    parent discovered exactly as one process would.)
+    """
+    try:
+        file = answers_file(location) if folder_id is not None else location
+        return read_file(file, known_ids, student_id=folder_id, max_file_bytes=max_file_bytes)
+    except SubmissionError as error:
+        return [Unreadable(clean_id(folder_id or location.stem), str(location), error.detail)]
 
 
 def read_file(
-    path: Path, known_ids: Sequence[str], *, student_id: str | None = None
+    path: Path,
+    known_ids: Sequence[str],
+    *,
+    student_id: str | None = None,
+    max_file_bytes: int | None = None,
 ) -> list[Submission | Unreadable]:
     """The submissions in one file (a class CSV holds many)."""
     source = str(path)
-    text = decode(read_bytes(path), source)
-    if path.suffix.lower() == ".json":
-        return [read_json(text, source, known_ids, student_id or path.stem)]
-    return read_csv(text, source, known_ids, student_id or path.stem)
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOKS:
+        raise SubmissionError(
+            "is a spreadsheet workbook: save it as CSV (comma or semicolon separated) "
+            "or as Unicode text",
+            source=source,
+        )
+    if path.is_symlink():
+        raise SubmissionError("is a symbolic link, which is not followed", source=source)
+    text = decode(read_bytes(path, max_file_bytes=max_file_bytes), source)
+    default_id = clean_id(student_id or path.stem)
+    if suffix == ".json":
+        return [read_json(text, source, known_ids, default_id)]
+    return read_csv(text, source, known_ids, default_id)
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, *, max_file_bytes: int | None = None) -> bytes:
+    """The file's bytes, refusing files larger than ``max_file_bytes`` before reading."""
+    limit = MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
+    too_large = f"more than the {limit:,} bytes allowed (an instructor can raise MAX_FILE_BYTES)"
     try:
+        if not path.is_file():
+            raise SubmissionError("is not a regular file", source=str(path))
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SubmissionError(
-                f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed",
-                source=str(path),
-            )
-        return path.read_bytes()
+        if size > limit:
+            raise SubmissionError(f"the file is {size:,} bytes, {too_large}", source=str(path))
+        with path.open("rb") as file:
+            data = file.read(limit + 1)  # the file may have grown since stat
     except OSError as error:
-        raise SubmissionError(f"cannot be read: {error.strerror or error}", source=str(path)) from None
+        raise SubmissionError(
+            f"cannot be read: {error.strerror or error}", source=str(path)
+        ) from None
+    if len(data) > limit:
+        raise SubmissionError(f"the file is {too_large}", source=str(path))
+    return data
 
 
 def decode(data: bytes, source: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Latin-1 (Windows-1252)."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
+    """The text of a file as editors and spreadsheets save it: UTF-8 (with or without
+    BOM), UTF-16 or UTF-32 (with a BOM, or UTF-16 without one, as the NUL bytes show),
+    else Windows-1252, else Latin-1 (which reads any bytes)."""
+    del source  # decoding never fails: undecodable bytes become U+FFFD
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return data.decode(utf16, errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` if most odd (even) bytes of the start are NUL: ASCII text."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.6 * half and even < 0.1 * half:
+        return "utf-16-le"
+    if even > 0.6 * half and odd < 0.1 * half:
+        return "utf-16-be"
+    return None
+
+
+def clean_id(student_id: str) -> str:
+    """A student id without control or formatting characters and surrounding spaces
+    (an id far beyond ``MAX_ID_LENGTH`` is cut first, still too long, to bound the work)."""
+    student_id = student_id[: 4 * MAX_ID_LENGTH + 1]
+    kept = "".join(
+        " " if char.isspace() else char
+        for char in student_id
+        if char.isspace() or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return " ".join(kept.split())
+
+
+def _student_id(value: Any, default_id: str, source: str) -> str:
+    if value is None:
+        return default_id
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise SubmissionError(f"student_id must be text, got {_kind(value)}", source=source)
+    if isinstance(value, int) and value.bit_length() > 1_000:
+        raise SubmissionError("student_id is too long", source=source)
+    student_id = clean_id(str(value))
+    if not student_id:
+        raise SubmissionError("student_id must be a non-empty string", source=source)
+    if len(student_id) > MAX_ID_LENGTH:
+        raise SubmissionError(
+            f"student_id is longer than {MAX_ID_LENGTH} characters", source=source
+        )
+    return student_id
 
 
 # --- JSON ---------------------------------------------------------------------------
 
 
+class _JsonParse:
+    """``json.loads`` with duplicate keys recorded. ``NaN``, ``Infinity`` and numbers too
+    large for a float (``1e400``) are read as non-finite floats (graded wrong, recorded in
+    ``results.jsonl`` as the strings ``"NaN"``/``"Infinity"``, strict JSON)."""
+
+    def __init__(self) -> None:
+        # by id of the object; the object is kept, so that its id is not reused
+        self.duplicates: dict[int, tuple[dict[str, Any], list[str]]] = {}
+
+    def object_pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        twice: list[str] = []
+        for name, value in pairs:
+            if name in result and name not in twice:
+                twice.append(name)
+            result[name] = value
+        if twice:
+            self.duplicates[id(result)] = (result, twice)
+        return result
+
+    def twice(self, document: dict[str, Any]) -> list[str]:
+        """The keys given more than once in ``document`` (one of the parsed objects)."""
+        return list(self.duplicates.get(id(document), ({}, []))[1])
+
+    @staticmethod
+    def integer(text: str) -> int | float:
+        return int(text) if len(text) <= _JSON_INT_DIGITS else float(text)
+
+    def loads(self, text: str) -> Any:
+        try:
+            return json.loads(text, object_pairs_hook=self.object_pairs)
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+        # An integer too long for int() (4,300 digits) raises ValueError: read again with
+        # an integer hook (a Python call per integer, so only when needed).
+        self.duplicates.clear()
+        return json.loads(text, object_pairs_hook=self.object_pairs, parse_int=self.integer)
+
+
 def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str) -> Submission:
+    """One student's JSON file: ``{"student_id": ..., "answers": {id: answer, ...}}``."""
+    if not text.strip():
+        raise SubmissionError("the file is empty", source=source)
+    parser = _JsonParse()
     try:
-        data = json.loads(text)
+        data = parser.loads(text)
     except json.JSONDecodeError as error:
         raise SubmissionError(
-            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", source=source
+            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})",
+            source=source,
         ) from None
     except RecursionError:
         raise SubmissionError("not readable JSON: nested too deeply", source=source) from None
     if not isinstance(data, dict):
         raise SubmissionError(
-            'expected a JSON object {"student_id": ..., "answers": {...}}, '
-            f"got {type(data).__name__}",
+            f'expected a JSON object {{"student_id": ..., "answers": {{...}}}}, got {_kind(data)}',
             source=source,
         )
     answers = data.get("answers")
     if not isinstance(answers, dict):
-        got = "nothing" if answers is None else type(answers).__name__
+        got = "nothing" if answers is None else _kind(answers)
         raise SubmissionError(
             f'expected "answers" to be an object mapping answer ids to answers, got {got}',
             source=source,
         )
-    student_id = data.get("student_id", default_id)
-    if not isinstance(student_id, str | int) or isinstance(student_id, bool) or not str(student_id).strip():
-        raise SubmissionError("student_id must be a non-empty string", source=source)
-    warnings = list(_unknown_ids(answers, known_ids))
-    return Submission(str(student_id).strip(), source, dict(answers), tuple(warnings))
+    warnings = [
+        f'{DUPLICATE_ANSWER}: "{_short(name)}" is given twice in the file; the last one is used'
+        for name in parser.twice(data)
+    ]
+    student_id = _student_id(data.get("student_id"), default_id, source)
+    stripped: dict[str, Any] = {}
+    twice = parser.twice(answers)
+    for name, value in answers.items():
+        key = name.strip()
+        if key in stripped and key not in twice:
+            twice.append(key)
+        stripped[key] = value
+    warnings += [
+        f"{DUPLICATE_ANSWER}: {_short(name)} is answered twice in the file; the last answer "
+        "is the one graded"
+        for name in twice
+    ]
+    warnings += _unknown_ids(stripped, known_ids)
+    return Submission(student_id, source, stripped, tuple(warnings))
 
 
 # --- CSV ----------------------------------------------------------------------------
 
 
 def sniff_delimiter(first_line: str) -> str:
-    """The delimiter of a header line: the most frequent of , ; tab outside quotes."""
-    outside, quoted = [], False
-    for char in first_line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted:
-            outside.append(char)
+    """The delimiter of a header line: the most frequent of , ; tab outside quotes (in
+    the line's first 100,000 characters: a header is short, a hostile line is not)."""
+    outside = _QUOTED.sub("", first_line[:100_000])
     counts = {delimiter: outside.count(delimiter) for delimiter in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
-def csv_rows(text: str, source: str) -> list[list[str]]:
+def csv_rows(text: str, source: str, delimiter: str | None = None) -> list[list[str]]:
     """Rows of a CSV text, trailing empty cells and empty rows dropped."""
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    if delimiter is None:
+        delimiter = sniff_delimiter(_LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0])
+    # A cell is as long as the file allows; each answer's own cap is grader.values'.
+    # (csv's limit is process-wide; it is only ever raised, never lowered.)
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[list[str]] = []
     try:
         for row in reader:
@@ -178,32 +430,48 @@ def csv_rows(text: str, source: str) -> list[list[str]]:
             if row:
                 rows.append(row)
     except csv.Error as error:
-        raise SubmissionError(f"not a readable CSV (line {reader.line_num}: {error})", source=source) from None
+        raise SubmissionError(
+            f"not a readable CSV (line {reader.line_num}: {error})", source=source
+        ) from None
     return rows
 
 
 def read_csv(
     text: str, source: str, known_ids: Sequence[str], default_id: str
 ) -> list[Submission | Unreadable]:
-    rows = csv_rows(text, source)
+    """A student's ``question,answer`` file or a class's ``student_id,<id>,...`` file,
+    delimited by ``,``, ``;`` or tab (the header line decides)."""
+    delimiter = sniff_delimiter(_LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0])
+    rows = csv_rows(text, source, delimiter)
     if not rows:
         raise SubmissionError("the file is empty", source=source)
-    header = [cell.strip().lower() for cell in rows[0]]
+    decimal_comma = delimiter != ","
+    header = [_header_name(cell) for cell in rows[0]]
     if header[:2] == ["question", "answer"]:
-        return [_read_student_csv(rows[1:], source, known_ids, default_id)]
+        return [_read_student_csv(rows[1:], source, known_ids, default_id, decimal_comma)]
     if header[:1] == ["student_id"]:
-        return list(_read_class_csv(rows, source, known_ids))
+        return list(_read_class_csv(rows, source, known_ids, decimal_comma))
+    shown = [_short(cell) for cell in rows[0][:3]]
     raise SubmissionError(
-        f"unrecognised header {rows[0][:3]!r}: expected 'question,answer' (one student) "
+        f"unrecognised header {shown!r}: expected 'question,answer' (one student) "
         "or 'student_id,<answer id>,...' (a whole class)",
         source=source,
     )
 
 
+def _header_name(cell: str) -> str:
+    return "_".join(cell.strip().lower().replace("-", " ").split())
+
+
 def _read_student_csv(
-    rows: list[list[str]], source: str, known_ids: Sequence[str], student_id: str
+    rows: list[list[str]],
+    source: str,
+    known_ids: Sequence[str],
+    student_id: str,
+    decimal_comma: bool,
 ) -> Submission:
     answers: dict[str, Any] = {}
+    lines: dict[str, list[int]] = {}
     warnings: list[str] = []
     for number, row in enumerate(rows, start=2):
         question = row[0].strip()
@@ -211,32 +479,51 @@ def _read_student_csv(
             continue
         if len(row) > 2 and any(cell.strip() for cell in row[2:]):
             warnings.append(
-                f"line {number}: {question}: more cells than 'question,answer' "
+                f"line {number}: {_short(question)}: more cells than 'question,answer' "
                 "(put a vector or matrix in quotes); only the first answer cell was read"
             )
-        if question in answers:
-            warnings.append(f"{question} is answered twice (line {number} is the one graded)")
+        lines.setdefault(question, []).append(number)
         answers[question] = row[1] if len(row) > 1 else ""
+    for question, numbers in lines.items():
+        if len(numbers) > 1:
+            listed = ", ".join(str(n) for n in numbers[:5])
+            listed += f", ... ({len(numbers):,} times)" if len(numbers) > 5 else ""
+            warnings.append(
+                f"{DUPLICATE_ANSWER}: {_short(question)} is answered on lines {listed}; "
+                f"the last (line {numbers[-1]}) is the one graded"
+            )
     warnings.extend(_unknown_ids(answers, known_ids))
-    return Submission(student_id, source, answers, tuple(warnings))
+    return Submission(student_id, source, answers, tuple(warnings), decimal_comma)
 
 
 def _read_class_csv(
-    rows: list[list[str]], source: str, known_ids: Sequence[str]
+    rows: list[list[str]], source: str, known_ids: Sequence[str], decimal_comma: bool
 ) -> Iterator[Submission | Unreadable]:
     header = [cell.strip() for cell in rows[0]]
     columns = header[1:]
     header_warnings = list(_unknown_ids(dict.fromkeys(columns), known_ids))
-    duplicates = sorted({name for name in columns if columns.count(name) > 1 and name})
+    duplicates = sorted(name for name, n in Counter(columns).items() if n > 1 and name)
     if duplicates:
-        header_warnings.append(
-            f"columns {', '.join(duplicates)} appear more than once (the last is graded)"
+        header_warnings.insert(
+            0,
+            f"{DUPLICATE_ANSWER}: the columns {', '.join(_short(d) for d in duplicates[:5])}"
+            f"{' ...' if len(duplicates) > 5 else ''} appear "
+            "more than once; the last of each is the one graded",
         )
     for number, row in enumerate(rows[1:], start=2):
-        student_id = row[0].strip() if row else ""
+        student_id = clean_id(row[0]) if row else ""
         where = f"{source} line {number}"
         if not student_id:
-            yield Unreadable(f"{Path(source).stem}-line{number}", where, "the row has no student_id")
+            yield Unreadable(
+                f"{Path(source).stem}-line{number}", where, "the row has no student_id"
+            )
+            continue
+        if len(student_id) > MAX_ID_LENGTH:
+            yield Unreadable(
+                f"{Path(source).stem}-line{number}",
+                where,
+                f"the student_id is longer than {MAX_ID_LENGTH} characters",
+            )
             continue
         if len(row) > len(header):
             yield Unreadable(
@@ -244,13 +531,29 @@ def _read_class_csv(
             )
             continue
         answers = {name: cell for name, cell in zip(columns, row[1:], strict=False) if name}
-        yield Submission(student_id, where, answers, tuple(header_warnings))
+        yield Submission(student_id, where, answers, tuple(header_warnings), decimal_comma)
 
 
-def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str]) -> Iterator[str]:
+def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str]) -> list[str]:
     known = set(known_ids)
-    for answer_id in answers:
-        if answer_id and answer_id not in known:
-            close = difflib.get_close_matches(answer_id, known_ids, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            yield f"unknown answer id '{answer_id}'{hint}: not graded"
+    unknown = [answer_id for answer_id in answers if answer_id and answer_id not in known]
+    warnings = []
+    for answer_id in unknown[:MAX_WARNINGS]:
+        close = difflib.get_close_matches(answer_id, known_ids, n=1) if len(answer_id) < 100 else []
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"unknown answer id '{_short(answer_id)}'{hint}: not graded")
+    if len(unknown) > MAX_WARNINGS:
+        warnings.append(
+            f"... and {len(unknown) - MAX_WARNINGS:,} more unknown answer ids: not graded"
+        )
+    return warnings
+
+
+def _short(text: str) -> str:
+    """A name from a file, cut to a length a message can show."""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}
+    return names.get(type(value), type(value).__name__)

@@ -7,6 +7,7 @@ format errors apart from scores.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +34,8 @@ class ItemResult:
     expected: Any = None
     """The expected value, plain; shown to students only if the rubric allows."""
     title: str | None = None
+    carried_forward_from: tuple[str, ...] = ()
+    """Earlier answer ids whose wrong values this answer was found right from (``ecf``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,10 +45,43 @@ class ItemResult:
             "status": self.status,
             "message": self.message,
             "diagnoses": list(self.diagnoses),
-            "raw": self.raw,
-            "read": self.read,
+            "raw": plain_json(self.raw),
+            "read": plain_json(self.read),
             "wrong_entries": [list(index) for index in self.wrong_entries],
+            "carried_forward_from": list(self.carried_forward_from),
         }
+
+
+_MAX_JSON_DEPTH = 32
+
+
+def plain_json(value: Any, depth: int = 0) -> Any:
+    """``value`` as strict JSON can hold it: a non-finite float as its text (``"NaN"``,
+    ``"Infinity"``), lists nested deeper than 32 levels cut to ``"[...]"``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, list | tuple | dict) and depth >= _MAX_JSON_DEPTH:
+        return "[...]"
+    if isinstance(value, list | tuple):
+        if _all_plain(value):  # the common case, checked at C speed
+            return list(value)
+        return [plain_json(each, depth + 1) for each in value]
+    if isinstance(value, dict):
+        return {str(name): plain_json(each, depth + 1) for name, each in value.items()}
+    return value
+
+
+def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
+    """Are all of ``values`` JSON scalars that strict JSON can hold as they are?"""
+    kinds = set(map(type, values))
+    if kinds <= {int, str, bool, type(None)}:
+        return True
+    if kinds <= {int, float, bool}:
+        try:
+            return all(map(math.isfinite, values))
+        except OverflowError:  # an integer too large for a float
+            return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -97,6 +133,7 @@ class StudentResult:
                 raw=item.get("raw"),
                 read=item.get("read"),
                 wrong_entries=tuple(tuple(index) for index in item.get("wrong_entries", ())),
+                carried_forward_from=tuple(item.get("carried_forward_from", ())),
             )
             for item in data.get("items", ())
         )

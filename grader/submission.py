@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+DUPLICATE_ANSWER = "duplicate answer"
+"""How a warning about an answer id given twice in one file begins (the last one counts);
+such warnings also go into the gradebook's status column."""
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -15,6 +19,9 @@ class Submission:
     answers: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
     """Things worth telling the student and instructor: duplicate or unknown ids, ..."""
+    decimal_comma: bool = False
+    """The file is a ``;``- or tab-delimited spreadsheet, whose cells may use decimal
+    commas (``0,52``); ``grader.values`` then reads such cells European-style."""
 
 
 @dataclass(frozen=True)

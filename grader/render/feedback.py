@@ -17,13 +17,19 @@ _MARK = {
 }
 
 
+def _mark(item: ItemResult) -> str:
+    """The item's status; an error carried forward says so rather than 'partly right'."""
+    if "ecf" in item.diagnoses and item.status == "partial":
+        return "🔁 right given your earlier answers"
+    return _MARK[item.status]
+
+
 def render_feedback(result: StudentResult, rubric: Rubric) -> str:
     """The feedback file of one student."""
     lines = [
         f"# {rubric.title}: feedback for {result.student_id}",
         "",
-        f"**Score: {points(result.score)} / {points(result.max_score)}** "
-        f"({result.percent:.1f} %)",
+        f"**Score: {points(result.score)} / {points(result.max_score)}** ({result.percent:.1f} %)",
         "",
     ]
     if result.status == "error":
@@ -41,7 +47,9 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
         lines.append("")
     lines += ["| Answer | Result | Points |", "|---|---|---|"]
     for item in result.items:
-        lines.append(f"| `{item.id}` | {_MARK[item.status]} | {points(item.score)} / {points(item.max_score)} |")
+        lines.append(
+            f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
+        )
     lines.append("")
     if result.status == "graded":
         for item in result.items:
@@ -51,7 +59,10 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
 
 def _item_section(item: ItemResult, rubric: Rubric) -> list[str]:
     title = f" — {item.title}" if item.title else ""
-    lines = [f"## `{item.id}`{title}: {_MARK[item.status]} ({points(item.score)} / {points(item.max_score)})", ""]
+    lines = [
+        f"## `{item.id}`{title}: {_mark(item)} ({points(item.score)} / {points(item.max_score)})",
+        "",
+    ]
     if item.status != "missing":
         lines.append(f"- You wrote: `{inline(item.raw)}`")
         if item.read is not None and inline(item.read) != inline(item.raw):

@@ -19,7 +19,9 @@ class ClassSummary:
     correct: dict[str, int] = field(default_factory=dict)
     diagnoses: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, score: float, graded: bool, statuses: dict[str, str], codes: dict[str, Sequence[str]]) -> None:
+    def add(
+        self, score: float, graded: bool, statuses: dict[str, str], codes: dict[str, Sequence[str]]
+    ) -> None:
         self.scores.append(score)
         if not graded:
             self.errors += 1
@@ -30,7 +32,6 @@ class ClassSummary:
             counts = self.diagnoses.setdefault(answer_id, {})
             for code in found:
                 counts[code] = counts.get(code, 0) + 1
-
 
     def remove(self, score: float, graded: bool, items: Sequence[Any]) -> None:
         """Take back a student counted before (a duplicate submission replaced it)."""
@@ -61,6 +62,8 @@ def render_summary(summary: ClassSummary) -> str:
     for answer_id in summary.answer_ids:
         share = 100.0 * summary.correct.get(answer_id, 0) / count
         codes = summary.diagnoses.get(answer_id, {})
-        seen = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0])))
+        seen = ", ".join(
+            f"{code} ×{n}" for code, n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         lines.append(f"{answer_id:<{width}}  {share:4.0f}%  {seen}".rstrip())
     return "\n".join(lines) + "\n"

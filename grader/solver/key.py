@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,11 @@ class KeyEntry:
         if isinstance(self.expected, Expressions):
             return (len(self.expected.exprs),)
         return tuple(np.shape(self.expected))
+
+    @functools.cached_property
+    def plain_expected(self) -> Any:
+        """``to_plain(expected)``, computed once: every student's result carries it."""
+        return to_plain(self.expected)
 
 
 @dataclass(frozen=True)

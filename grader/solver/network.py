@@ -42,6 +42,11 @@ class NetworkVariant:
     """σ′(s) = σ(1−σ) replaced by σ, or dropped (1), at the hidden units."""
     output_prime: Literal["correct", "sigma", "one"] = "correct"
     """The same at a sigmoid output."""
+    drop_bias_entries: bool = False
+    """Keep the biases in the forward pass but leave their gradient entries out
+    (∂L/∂v without ∂L/∂v0, ∂L/∂W without the w_j0 column)."""
+    dyhat_dz: Literal["v", "z"] = "v"
+    """∂ŷ/∂z_j = v_j replaced by z_j in ∂L/∂W."""
 
 
 def sigmoid(s: Array) -> Array:
@@ -91,13 +96,16 @@ def build_network(
         return _prime(yhat, variant.output_prime) if sigmoid_out else np.ones_like(yhat)
 
     def with_bias(values: Array) -> Array:
-        return values if variant.no_bias else np.concatenate(([1.0], values))
+        if variant.no_bias or variant.drop_bias_entries:
+            return values
+        return np.concatenate(([1.0], values))
 
     def dv(dL: Array, yhat: Array, z: Array) -> Array:
         return np.asarray(dL * out_prime(yhat) * with_bias(z), dtype=np.float64)
 
     def dW(dL: Array, yhat: Array, v: Array, z: Array, x: Array) -> Array:
-        delta = dL * out_prime(yhat) * v[1:] * _prime(z, variant.hidden_prime)
+        dyhat_dz = z if variant.dyhat_dz == "z" else v[1:]
+        delta = dL * out_prime(yhat) * dyhat_dz * _prime(z, variant.hidden_prime)
         return np.asarray(np.outer(delta, with_bias(x)), dtype=np.float64)
 
     per_example: dict[str, list[str]] = {quantity: [] for quantity in QUANTITIES}

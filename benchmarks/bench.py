@@ -1,0 +1,480 @@
+"""How fast does ``grade`` go, next to the time it takes just to read the files?
+
+    python benchmarks/bench.py                         # N = 1,000, 10,000, 100,000; --jobs 1 and 2
+    python benchmarks/bench.py --sizes 10000 --jobs 1,2,4
+    python benchmarks/bench.py --sizes 10000 --profile  # cProfile of `grade --jobs 1`
+
+For each N it writes N synthetic submissions built from the rubric's own answer key
+(the solver's values, never typed numbers): one JSON file or one ``question,answer`` CSV
+per student, and whole-class CSVs of a section each, with right, rounded, wrong, missing
+and malformed answers and files in realistic proportions. Then, each in a fresh process:
+
+* **floor**: a plain loop that reads every file and parses it with ``json``/``csv``,
+  and does nothing else (what no grader can beat);
+* **grade**: ``grade DIR --rubric RUBRIC --out OUT --jobs J`` end to end, every output
+  written.
+
+It prints submissions per second, the ratio grade / floor, and the peak resident memory
+of the largest process of the run (``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in a fresh
+measuring process, so one run's peak never hides another's). Outputs of every ``--jobs``
+are checked to be byte-identical to those of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import AnswerKey, load_rubric, solve
+from grader.solver import Expressions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --- what a class looks like ---------------------------------------------------------
+
+PROFILES = {
+    "right": 0.35,  # every answer given to 4-6 significant figures
+    "rounded": 0.20,  # rounded to 3 (a few to 2) significant figures, as the seed was
+    "mistakes": 0.30,  # a few answers wrong in the ways students get them wrong
+    "missing": 0.08,  # some answers left out
+    "bad_cells": 0.04,  # an answer or two that cannot be read
+    "bad_file": 0.03,  # the whole file cannot be read
+}
+FORMATS = {"json": 0.60, "student_csv": 0.25, "class_csv": 0.15}
+SECTION_SIZE = 200
+"""Students per whole-class CSV (one section's export)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer id of the key, plain: a nested list of floats, or expression texts."""
+
+    id: str
+    value: Any
+    expressions: bool
+
+
+def key_answers(key: AnswerKey) -> list[Answer]:
+    plain = key.to_json()
+    return [
+        Answer(entry.answer.id, plain[entry.answer.id], isinstance(entry.expected, Expressions))
+        for entry in key
+    ]
+
+
+def _map(value: Any, func: Any) -> Any:
+    return [_map(each, func) for each in value] if isinstance(value, list) else func(value)
+
+
+def _sig(digits: int) -> Any:
+    return lambda x: float(f"{x:.{digits}g}")
+
+
+def _flat(value: Any) -> list[float]:
+    return [x for each in value for x in _flat(each)] if isinstance(value, list) else [value]
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return (len(value), *_shape(value[0])) if isinstance(value, list) and value else ()
+
+
+def wrong_value(answer: Answer, answers: Sequence[Answer], rng: random.Random) -> Any:
+    """A mistake students make: sign, factor 2, decimal point, transposed, another answer."""
+    if answer.expressions:
+        texts = list(answer.value)
+        return [f"2*({texts[0]})", *texts[1:]] if rng.random() < 0.5 else texts[::-1]
+    value = answer.value
+    same_shape = [
+        other.value
+        for other in answers
+        if other.id != answer.id and not other.expressions and _shape(other.value) == _shape(value)
+    ]
+    kinds = ["sign", "factor_two", "power_of_ten", "noise"]
+    if same_shape:
+        kinds.append("other_answer")
+    if len(_shape(value)) == 2 and _shape(value)[0] == _shape(value)[1]:
+        kinds.append("transposed")
+    kind = rng.choice(kinds)
+    if kind == "sign":
+        return _map(value, lambda x: -x)
+    if kind == "factor_two":
+        factor = rng.choice([0.5, 2.0])
+        return _map(value, lambda x: x * factor)
+    if kind == "power_of_ten":
+        factor = rng.choice([0.1, 10.0])
+        return _map(value, lambda x: x * factor)
+    if kind == "other_answer":
+        return rng.choice(same_shape)
+    if kind == "transposed":
+        return [list(row) for row in zip(*value, strict=True)]
+    return _map(value, lambda x: x * rng.uniform(0.5, 1.5) + rng.uniform(-0.1, 0.1))
+
+
+BAD_CELLS = ["abc", "[1, 2", "1,234", "[[1, 2], [3]]", "x + ", "1 2 3 4 5 6 7 8 9 10 11"]
+
+
+def student_answers(profile: str, answers: Sequence[Answer], rng: random.Random) -> dict[str, Any]:
+    """One student's answers by id: numbers as nested lists, texts, or bad texts."""
+    out: dict[str, Any] = {}
+    for answer in answers:
+        if answer.expressions:
+            value: Any = list(answer.value)
+            if rng.random() < 0.5:
+                value = [text.replace("*", "").replace(" ", "") for text in value]
+        else:
+            digits = rng.choice([4, 5, 6]) if profile != "rounded" else rng.choice([3, 3, 3, 2])
+            value = answer.value
+            if rng.random() < 0.5:  # worked by hand, rounding on the way (the seed's 0.52)
+                value = _map(value, lambda x: x * (1 + rng.uniform(-0.008, 0.008)))
+            value = _map(value, _sig(digits))
+        if profile == "mistakes" and rng.random() < 0.3:
+            value = wrong_value(answer, answers, rng)
+            if not answer.expressions:
+                value = _map(value, _sig(4))
+        if profile == "missing" and rng.random() < 0.4:
+            continue
+        if profile == "bad_cells" and rng.random() < 0.15:
+            value = rng.choice(BAD_CELLS)
+        out[answer.id] = value
+    return out
+
+
+def cell(value: Any, rng: random.Random) -> str:
+    """An answer as one CSV cell: JSON-style list, MATLAB-style rows, or a number."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(each, str) for each in value):
+        return "[" + ", ".join(value) + "]"
+    if isinstance(value, list) and rng.random() < 0.4:
+        if value and isinstance(value[0], list):
+            return "; ".join(" ".join(f"{x:g}" for x in row) for row in value)
+        return " ".join(f"{x:g}" for x in value)
+    return json.dumps(value)
+
+
+def json_answer(value: Any, rng: random.Random) -> Any:
+    """Numbers as JSON numbers, or (one student in five) as strings."""
+    if isinstance(value, str) or rng.random() > 0.2:
+        return value
+    return _map(value, lambda x: x if isinstance(x, str) else f"{x:g}")
+
+
+def generate(
+    folder: Path,
+    count: int,
+    key: AnswerKey,
+    *,
+    seed: int = 0,
+    formats: dict[str, float] | None = None,
+    section_size: int = SECTION_SIZE,
+) -> dict[str, int]:
+    """Write ``count`` students' submissions into ``folder``; how many of each kind.
+
+    ``formats`` weighs the kinds of file (default ``FORMATS``); a whole-class CSV holds
+    ``section_size`` students.
+    """
+    rng = random.Random(seed)
+    formats = FORMATS if formats is None else formats
+    answers = key_answers(key)
+    ids = [answer.id for answer in answers]
+    folder.mkdir(parents=True, exist_ok=True)
+    tally: dict[str, int] = {}
+    section: list[list[str]] = []
+    sections = 0
+
+    def flush() -> None:
+        nonlocal sections, section
+        if section:
+            sections += 1
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows([["student_id", *ids], *section])
+            (folder / f"section-{sections:04d}.csv").write_text(buffer.getvalue(), encoding="utf-8")
+            section = []
+
+    for number in range(count):
+        student = f"s{number:06d}"
+        profile = rng.choices(list(PROFILES), weights=list(PROFILES.values()))[0]
+        kind = rng.choices(list(formats), weights=list(formats.values()))[0]
+        tally[profile] = tally.get(profile, 0) + 1
+        tally[kind] = tally.get(kind, 0) + 1
+        given = student_answers(profile, answers, rng)
+        if kind == "json":
+            text = json.dumps(
+                {
+                    "student_id": student,
+                    "answers": {k: json_answer(v, rng) for k, v in given.items()},
+                },
+                indent=rng.choice([None, 2]),
+            )
+            if profile == "bad_file":
+                text = text[: len(text) // 2]
+            (folder / f"{student}.json").write_text(text, encoding="utf-8")
+        elif kind == "student_csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(["question", "answer"] if profile != "bad_file" else ["q", "a"])
+            writer.writerows([answer_id, cell(value, rng)] for answer_id, value in given.items())
+            (folder / f"{student}.csv").write_text(buffer.getvalue(), encoding="utf-8")
+        else:
+            row = [student, *(cell(given[i], rng) if i in given else "" for i in ids)]
+            if profile == "bad_file":
+                row = ["", *row[1:]] if rng.random() < 0.5 else [*row, "extra"]
+            section.append(row)
+            if len(section) >= section_size:
+                flush()
+    flush()
+    tally["files"] = sum(1 for _ in folder.iterdir())
+    return tally
+
+
+# --- measuring -----------------------------------------------------------------------
+
+FLOOR = r"""
+import csv, io, json, os, sys
+root, count = sys.argv[1], 0
+for name in sorted(os.listdir(root)):
+    with open(os.path.join(root, name), encoding="utf-8", newline="") as file:
+        text = file.read()
+    if name.endswith(".json"):
+        try:
+            json.loads(text)
+        except ValueError:
+            pass
+        count += 1
+    else:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        count += len(rows) - 1 if rows and rows[0][:1] == ["student_id"] else 1
+print(count)
+"""
+
+MEASURE = r"""
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+seconds = time.perf_counter() - start
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({
+    "seconds": seconds, "returncode": done.returncode, "peak_rss_kb": usage.ru_maxrss,
+    "cpu": usage.ru_utime + usage.ru_stime, "stdout": done.stdout.decode()[-3000:],
+    "stderr": done.stderr.decode()[-3000:],
+}))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    seconds: float
+    cpu: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def measure(label: str, command: Sequence[str]) -> Run:
+    """Run ``command`` under a fresh measuring process: wall time, CPU, peak RSS."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, check=True
+    )
+    data = json.loads(done.stdout)
+    return Run(
+        label,
+        data["seconds"],
+        data["cpu"],
+        data["peak_rss_kb"] / 1024,
+        data["returncode"],
+        data["stdout"],
+        data["stderr"],
+    )
+
+
+def grade_command(folder: Path, rubric: Path, out: Path, jobs: int) -> list[str]:
+    code = "import sys; from grader.cli import grade_main; sys.argv[0] = 'grade'; grade_main()"
+    command = [sys.executable, "-c", code, str(folder), "--rubric", str(rubric), "--out", str(out)]
+    return [*command, "--jobs", str(jobs)]
+
+
+def same_outputs(first: Path, other: Path) -> bool:
+    """Are two output folders byte-identical (gradebook, results, every feedback file)?"""
+    for name in ("gradebook.csv", "results.jsonl"):
+        if (first / name).read_bytes() != (other / name).read_bytes():
+            return False
+    left = sorted(p.name for p in (first / "feedback").iterdir())
+    right = sorted(p.name for p in (other / "feedback").iterdir())
+    return left == right and all(
+        (first / "feedback" / n).read_bytes() == (other / "feedback" / n).read_bytes() for n in left
+    )
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024**2:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable), {model}{memory}; "
+        f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
+    )
+
+
+def filesystem(path: Path) -> str:
+    """The type of the filesystem holding ``path`` (creating files costs very differently
+    on a disk and in memory)."""
+    best, kind = "", "unknown"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            _, point, fstype, *_ = line.split()
+            if str(path.resolve()).startswith(point) and len(point) > len(best):
+                best, kind = point, fstype
+    except (OSError, ValueError):
+        pass
+    return f"{kind} ({best or '?'})"
+
+
+def load() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def bench_size(
+    count: int, rubric: Path, key: AnswerKey, jobs: Sequence[int], work: Path, repeat: int
+) -> list[str]:
+    folder = work / f"n{count}"
+    start = time.perf_counter()
+    tally = generate(folder, count, key)
+    made = time.perf_counter() - start
+    kinds = ", ".join(f"{name} {tally.get(name, 0)}" for name in (*PROFILES, *FORMATS))
+    lines = [
+        f"N = {count:,} students in {tally['files']:,} files (written in {made:.1f} s): {kinds}",
+        f"  before the runs: {load()}",
+        f"  {'run':<16}{'seconds':>9}{'cpu s':>9}{'subm/s':>10}{'× floor':>9}{'peak RSS':>11}",
+    ]
+    floor_runs = [
+        measure("floor", [sys.executable, "-c", FLOOR, str(folder)]) for _ in range(repeat)
+    ]
+    floor = min(floor_runs, key=lambda run: run.seconds)
+    if int(floor.stdout.strip() or 0) != count:
+        raise SystemExit(f"floor counted {floor.stdout.strip()} submissions, expected {count}")
+    runs = [floor]
+    outputs: list[Path] = []
+    for job_count in jobs:
+        out = work / f"out-n{count}-j{job_count}"
+        tries = [
+            measure(f"grade --jobs {job_count}", grade_command(folder, rubric, out, job_count))
+            for _ in range(repeat)
+        ]
+        best = min(tries, key=lambda run: run.seconds)
+        if best.returncode not in (0, 1):
+            raise SystemExit(f"grade failed ({best.returncode}):\n{best.stderr}")
+        rows = (out / "gradebook.csv").read_text(encoding="utf-8").count("\n") - 1
+        if rows != count:
+            raise SystemExit(f"the gradebook has {rows} rows, expected {count}")
+        runs.append(best)
+        outputs.append(out)
+    for run in runs:
+        ratio = run.seconds / floor.seconds
+        lines.append(
+            f"  {run.label:<16}{run.seconds:>9.2f}{run.cpu:>9.2f}{count / run.seconds:>10,.0f}"
+            f"{ratio:>9.2f}{run.peak_rss_mb:>8.0f} MB"
+        )
+    if len(jobs) > 1:
+        base = runs[1].seconds
+        speedups = ", ".join(
+            f"--jobs {j}: {base / run.seconds:.2f}×"
+            for j, run in zip(jobs[1:], runs[2:], strict=True)
+        )
+        identical = all(same_outputs(outputs[0], other) for other in outputs[1:])
+        lines.append(
+            f"  speed-up over --jobs {jobs[0]}: {speedups}; outputs byte-identical: {identical}"
+        )
+    lines.append(f"  after the runs: {load()}")
+    for out in outputs:
+        shutil.rmtree(out, ignore_errors=True)
+    return lines
+
+
+def profile(count: int, rubric: Path, key: AnswerKey, work: Path, top: int) -> None:
+    """cProfile of ``grade --jobs 1`` on ``count`` students: the top functions by own time."""
+    import pstats
+
+    folder = work / f"n{count}"
+    if not folder.exists():
+        generate(folder, count, key)
+    stats_file = work / "grade.prof"
+    code = (
+        "import sys, cProfile; from grader.cli import grade_main; sys.argv[0] = 'grade'\n"
+        f"cProfile.run('grade_main()', {str(stats_file)!r})"
+    )
+    command = [sys.executable, "-c", code, str(folder), "--rubric", str(rubric)]
+    subprocess.run(
+        [*command, "--out", str(work / "out-profile"), "--jobs", "1"],
+        check=False,
+        capture_output=True,
+    )
+    stats = pstats.Stats(str(stats_file))
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated N")
+    parser.add_argument("--jobs", default="1,2", help="comma-separated --jobs values to time")
+    parser.add_argument("--rubric", type=Path, default=ROOT / "rubrics" / "hw.yaml")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
+    parser.add_argument("--workdir", type=Path, help="where to write (default: a temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated submissions")
+    parser.add_argument("--profile", action="store_true", help="cProfile grade --jobs 1 instead")
+    parser.add_argument("--top", type=int, default=30, help="functions the profile lists")
+    options = parser.parse_args(argv)
+    sizes = [int(size.replace("_", "")) for size in options.sizes.split(",")]
+    jobs = [int(each) for each in options.jobs.split(",")]
+    key = solve(load_rubric(options.rubric))
+    work = Path(tempfile.mkdtemp(prefix="grader-bench-", dir=options.workdir))
+    try:
+        if options.profile:
+            for count in sizes:
+                profile(count, options.rubric, key, work, options.top)
+            return
+        print(f"machine: {machine()}")
+        print(f"rubric: {options.rubric} ({len(key.entries)} answers)")
+        print(f"files and outputs on: {filesystem(work)}")
+        for count in sizes:
+            print("\n".join(bench_size(count, options.rubric, key, jobs, work, options.repeat)))
+            print(flush=True)
+    finally:
+        if options.keep:
+            print(f"submissions kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Error carried forward: an answer recomputed from the student's own earlier answers.
+
+An answer's *earlier answers* are the other answers its graph node is computed from
+(``grader.recompute.earlier_answers``): ∂L/∂ŷ from ŷ, ∂L/∂v from ∂L/∂ŷ, a batch sum from
+the per-example gradients, each within its own problem. Those the student got wrong
+replace the true values, the answer's node is recomputed, and where the student's answer
+matches that recomputation (and not the key) the error was carried forward, not made
+again. The earlier answers named are those that change the recomputation: one shadowed by
+a later wrong answer (ŷ behind a wrong ∂L/∂ŷ) is not where this answer's error came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader import compare
+from grader.diagnosis import Alternative
+from grader.graph import Value
+from grader.recompute import KeyGraphs, Recomputer
+from grader.solver import KeyEntry
+from grader.values import StudentValue
+
+Array = NDArray[np.float64]
+
+
+class _Verdicts:
+    """Whether each of one student's answers is wrong, worked out once per student: the
+    answers of a submission are examined one after another against the same values."""
+
+    def __init__(self) -> None:
+        self.values: Mapping[str, StudentValue] | None = None
+        self.wrong: dict[str, tuple[Array, KeyGraphs, bool]] = {}
+
+    def is_wrong(
+        self, values: Mapping[str, StudentValue], answer_id: str, value: Array, graphs: KeyGraphs
+    ) -> bool:
+        if values is not self.values:
+            self.values, self.wrong = values, {}
+        known = self.wrong.get(answer_id)
+        if known is not None and known[0] is value and known[1] is graphs:
+            return known[2]
+        earlier = graphs.key[answer_id]
+        verdict = not np.all(compare.within(earlier.grading.tolerance, value, earlier.expected))
+        self.wrong[answer_id] = (value, graphs, verdict)
+        return verdict
+
+
+_VERDICTS = _Verdicts()
+
+
+def wrong_earlier(
+    entry: KeyEntry, values: Mapping[str, StudentValue], graphs: KeyGraphs
+) -> dict[str, Array]:
+    """The earlier answers the student gave, read, and got wrong: id -> value."""
+    found: dict[str, Array] = {}
+    for answer_id in graphs.earlier.get(entry.answer.id, ()):
+        value = values.get(answer_id)
+        if isinstance(value, np.ndarray) and _VERDICTS.is_wrong(values, answer_id, value, graphs):
+            found[answer_id] = value
+    return found
+
+
+def overrides_of(graphs: KeyGraphs, wrong: Mapping[str, Array]) -> dict[str, Value]:
+    """The student's wrong earlier values as overrides of their graph nodes."""
+    return {graphs.key[answer_id].node: value for answer_id, value in wrong.items()}
+
+
+def carried_forward(
+    entry: KeyEntry, graphs: KeyGraphs, wrong: Mapping[str, Array]
+) -> Alternative | None:
+    """The answer recomputed from the student's wrong earlier answers (None if none)."""
+    overrides = {
+        node: value
+        for node, value in overrides_of(graphs, wrong).items()
+        if graphs.base.fits(node, value)
+    }
+    if not overrides:
+        return None
+    value = np.asarray(graphs.base.evaluate(entry.node, overrides), dtype=np.float64)
+    return Alternative("ecf", value, sources=tuple(wrong))
+
+
+def sources(
+    recomputer: Recomputer,
+    node: str,
+    overrides_by_id: Mapping[str, tuple[str, Value]],
+    value: Array,
+) -> tuple[str, ...]:
+    """The answer ids the recomputation ``value`` of ``node`` really comes from: the
+    fewest of ``overrides_by_id`` that give it, dropping the farthest first, so that a
+    chain of consistent wrong answers names its nearest link."""
+    kept = dict(overrides_by_id)
+    farthest_first = sorted(kept, key=lambda answer_id: recomputer.depth(kept[answer_id][0]))
+    for answer_id in farthest_first:
+        if len(kept) == 1:
+            break
+        rest = {n: v for other, (n, v) in kept.items() if other != answer_id}
+        without = np.asarray(recomputer.evaluate(node, rest), dtype=np.float64)
+        if without.shape == value.shape and np.allclose(
+            without, value, rtol=1e-9, atol=0.0, equal_nan=True
+        ):
+            del kept[answer_id]
+    return tuple(kept)

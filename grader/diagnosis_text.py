@@ -1,0 +1,234 @@
+"""Each diagnosis in one sentence a student can act on.
+
+Sentences say what the answer shows and what to check, in the homework's notation; they
+name entries and other answer ids, never an expected value (the feedback shows those
+only if the rubric allows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader.compare import describe
+from grader.diagnosis import Alternative, indices
+from grader.grading import entry_label
+from grader.rubric import NetworkAnswer, NetworkProblem, Rubric
+from grader.solver import KeyEntry
+
+_SYMBOL = {
+    "yhat": "ŷ",
+    "dL_dyhat": "∂L/∂ŷ",
+    "dv": "∂L/∂v",
+    "dW": "∂L/∂W",
+    "hidden": "hidden activations z",
+    "loss": "loss",
+}
+
+_DERIVATIVE = {
+    "hidden_sigma": "uses σ where the hidden units' derivative σ′ = σ(1 − σ) belongs",
+    "hidden_one": "leaves out the hidden units' derivative σ′ = σ(1 − σ) in the chain rule",
+    "output_sigma": "uses σ where the sigmoid output's derivative ŷ(1 − ŷ) belongs",
+    "output_one": "leaves out the sigmoid output's derivative ŷ(1 − ŷ) in the chain rule",
+    "dyhat_dz": "uses z_j for ∂ŷ/∂z_j, which is the weight v_j",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An alternative that explains some entries of a wrong answer."""
+
+    alternative: Alternative
+    claimed: NDArray[np.bool_]
+    """The entries it explains."""
+    share: float
+    """The share of an entry's points each explained entry earns."""
+    all_entries: bool
+    """True when, with the entries already right, it accounts for the whole answer."""
+    exponents: NDArray[np.int64] | None = None
+    """For ``power_of_ten``: each entry's k in ×10^k."""
+    figures: int = 0
+    """For ``too_coarse``: the fewest significant figures the tolerance accepts."""
+
+    @property
+    def code(self) -> str:
+        return self.alternative.code
+
+
+def label(entry: KeyEntry) -> str:
+    """The answer as the homework names it: ∂L/∂v, ŷ, ... or 'answer'."""
+    answer = entry.answer
+    if isinstance(answer, NetworkAnswer):
+        return _SYMBOL.get(answer.quantity, answer.quantity)
+    return "answer"
+
+
+def sentence(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    """The diagnosis in words, with what it earns when the rubric credits it."""
+    code = finding.code.split(":", 1)[0]
+    text = _SENTENCES[code](finding, entry, rubric)
+    if code != "ecf" and finding.share > 0:
+        text += f" This rubric gives {credit_words(finding.share)} for it."
+    return text
+
+
+def credit_words(share: float) -> str:
+    if share >= 1:
+        return "full credit"
+    if share == 0.5:
+        return "half credit"
+    if share <= 0:
+        return "no credit"
+    return f"{share:.0%} of the credit"
+
+
+def _subject(finding: Finding, entry: KeyEntry, verb: str) -> str:
+    """'Your ∂L/∂v has' for the whole answer, 'Entries 1 and 3 have' for some entries."""
+    if finding.all_entries:
+        return f"Your {label(entry)} {verb}"
+    places = [entry_label(index) for index in indices(finding.claimed)]
+    plural_verb = {"has": "have", "is": "are", "leaves": "leave", "uses": "use"}.get(verb, verb)
+    if len(places) == 1:
+        return f"{_capital(places[0])} {verb}"
+    return f"{_capital(join(places))} {plural_verb}"
+
+
+def _given(finding: Finding) -> str:
+    sources = finding.alternative.sources
+    return f" (given your answer to {join(sources)})" if sources else ""
+
+
+def _ecf(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    sources = finding.alternative.sources
+    which = "which was" if len(sources) == 1 else "which were"
+    where = f"answer to {sources[0]}" if len(sources) == 1 else f"answers to {join(sources)}"
+    credit = credit_words(finding.share)
+    if credit == "no credit":
+        credit = "no credit under this rubric"
+    if finding.all_entries:
+        return f"Right given your {where}, {which} wrong: {credit} for this step."
+    return f"{_subject(finding, entry, 'is')} right given your {where}, {which} wrong: {credit}."
+
+
+def _sign_flip(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    gradient = isinstance(entry.answer, NetworkAnswer) and entry.answer.quantity in (
+        "dL_dyhat",
+        "dv",
+        "dW",
+    )
+    if gradient and finding.all_entries:
+        hint = "check whether you used ŷ − y or y − ŷ"
+    else:
+        hint = "check the signs in your working"
+    return f"{_subject(finding, entry, 'has')} the right size but the wrong sign: {hint}."
+
+
+def _power_of_ten(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    exponents = finding.exponents
+    places = []
+    for index in indices(finding.claimed):
+        k = int(exponents[index]) if exponents is not None else 1
+        size = f"{10 ** abs(k)} times too {'large' if k > 0 else 'small'}"
+        places.append(f"{entry_label(index)} ({size})" if entry.shape else size)
+    where = f"in {join(places)}" if entry.shape else f"({places[0]})"
+    return (
+        f"The decimal point is misplaced {where}: the digits are right, check where the point goes."
+    )
+
+
+def _transposed(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del finding, rubric
+    answer = entry.answer
+    if isinstance(answer, NetworkAnswer) and answer.quantity == "dW":
+        hint = "row j holds hidden unit j's derivatives (∂L/∂w_j0, ∂L/∂w_j1, …)"
+    elif answer.quantity in ("jacobian", "composition_derivative"):
+        hint = "in a Jacobian, row i is output i and column j is variable j"
+    else:
+        hint = "check which index runs down the rows"
+    return f"Your {label(entry)} is transposed (rows and columns swapped): {hint}."
+
+
+def _factor_two(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    problem = rubric.problems.get(entry.answer.problem)
+    half = isinstance(problem, NetworkProblem) and problem.loss.half
+    subject = _subject(finding, entry, "is")
+    size = "twice" if half else "half"
+    loss = isinstance(entry.answer, NetworkAnswer) and entry.answer.quantity == "loss"
+    if loss:
+        rule = "keep the ½ of ½(ŷ − y)²" if half else "this loss is (ŷ − y)², with no ½"
+    elif half:
+        rule = "the ½ in ½(ŷ − y)² cancels the 2 of the square, so ∂L/∂ŷ = ŷ − y"
+    else:
+        rule = "this loss is (ŷ − y)² with no ½, so ∂L/∂ŷ = 2(ŷ − y)"
+    return f"{subject} {size} the right value{_given(finding)}: {rule}."
+
+
+def _missing_bias(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    mistake = finding.alternative.mistake
+    if mistake is not None and mistake.name == "bias_entries":
+        return (
+            f"Your {label(entry)} leaves out the bias entries{_given(finding)} (∂L/∂v0 in "
+            "∂L/∂v, the ∂L/∂w_j0 column in ∂L/∂W): give one entry per weight, biases included."
+        )
+    return (
+        f"Your {label(entry)} leaves out the bias{_given(finding)}: v0 and each w_j0 multiply "
+        "an input fixed at 1, so they belong in the forward pass and in the gradient."
+    )
+
+
+def _wrong_derivative(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    mistake = finding.alternative.mistake
+    what = _DERIVATIVE.get(mistake.name if mistake else "", "uses a wrong derivative in one step")
+    return f"Your {label(entry)} {what}{_given(finding)}."
+
+
+def _other_answer(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    other = finding.code.split(":", 1)[1]
+    title = next((a.title for a in rubric.answers if a.id == other and a.title), None)
+    named = f"{other} ({title})" if title else other
+    return (
+        f"This is the value that belongs to {named}, not to {entry.answer.id}: "
+        "check which part is asked here."
+    )
+
+
+def _too_coarse(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    rule = describe(entry.grading.tolerance)
+    return (
+        f"{_subject(finding, entry, 'is')} rounded more coarsely than the tolerance ({rule}) "
+        f"allows: give at least {finding.figures} significant figures."
+    )
+
+
+_SENTENCES = {
+    "ecf": _ecf,
+    "sign_flip": _sign_flip,
+    "power_of_ten": _power_of_ten,
+    "transposed": _transposed,
+    "factor_two": _factor_two,
+    "missing_bias": _missing_bias,
+    "wrong_derivative": _wrong_derivative,
+    "other_answer": _other_answer,
+    "too_coarse": _too_coarse,
+}
+
+
+def join(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

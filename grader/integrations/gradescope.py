@@ -1,0 +1,99 @@
+"""Gradescope: ``results.json`` of the autograder specification, and the run that writes it.
+
+Gradescope runs ``run_autograder`` with the student's upload in ``/autograder/submission``
+and reads ``/autograder/results/results.json``: a top-level ``score`` (which overrides the
+tests' total) and one test per answer id with ``name``, ``score``, ``max_score``,
+``status`` (``passed``/``failed``), ``output`` and ``visibility``. Students see only what
+is in the JSON, never the script's stdout, so the reason a file could not be read goes in
+``output`` too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from grader.errors import OutputError, SubmissionError
+from grader.results import ItemResult, StudentResult
+from grader.rubric import Rubric
+
+PLACES = 4
+"""Decimals of the scores: those of ``gradebook.csv``."""
+
+
+def gradescope_results(result: StudentResult, rubric: Rubric) -> dict[str, Any]:
+    """The ``results.json`` of one student."""
+    from grader.render.feedback import points
+
+    summary = f"Score: {points(result.score)} / {points(result.max_score)}"
+    lines = [summary]
+    if result.status == "error":
+        lines += ["", f"Your submission could not be read, so no answer was graded: {result.error}"]
+        lines += ["Fix the file and submit it again."]
+    lines += [f"Note: {warning}" for warning in result.warnings]
+    return {
+        "score": round(result.score, PLACES),
+        "output": "\n".join(lines),
+        "visibility": "visible",
+        "tests": [_test(item, rubric) for item in result.items],
+    }
+
+
+def _test(item: ItemResult, rubric: Rubric) -> dict[str, Any]:
+    from grader.render.feedback import inline
+
+    lines = [item.message]
+    if item.status not in ("missing", "unreadable"):
+        lines.append(f"You wrote: {inline(item.raw)}")
+        if item.read is not None and inline(item.read) != inline(item.raw):
+            lines.append(f"Read as: {inline(item.read)}")
+    if rubric.feedback.show_expected and item.status != "correct":
+        lines.append(f"Expected: {inline(item.expected)}")
+    return {
+        "name": f"{item.id}: {item.title}" if item.title else item.id,
+        "score": round(item.score, PLACES),
+        "max_score": round(item.max_score, PLACES),
+        "status": "passed" if item.status == "correct" else "failed",
+        "output": "\n".join(lines),
+        "visibility": "visible",
+    }
+
+
+def run_gradescope(submission_dir: Path, rubric: Path, out: Path) -> dict[str, Any]:
+    """Grade the one answers file in ``submission_dir`` and write ``results.json`` to ``out``.
+
+    An upload that cannot be read still gets a results file (score 0, the reason in its
+    output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
+    shows the autograder failed instead of recording a zero.
+    """
+    from grader.grading import grade_submission, unreadable_result
+    from grader.output import atomic_write
+    from grader.readers import answers_file, read_file
+    from grader.rubric_file import load_rubric
+    from grader.solver import solve
+    from grader.submission import Unreadable
+
+    key = solve(load_rubric(rubric))
+    known = [answer.id for answer in key.rubric.answers]
+    try:
+        file = answers_file(submission_dir) if submission_dir.is_dir() else submission_dir
+        read = read_file(file, known)
+        if len(read) != 1:
+            raise SubmissionError(
+                f"holds {len(read)} students' answers; upload one student's answers file",
+                source=file.name,
+            )
+        submission = read[0]
+    except SubmissionError as error:
+        submission = Unreadable(submission_dir.name, str(submission_dir), error.detail)
+    if isinstance(submission, Unreadable):
+        result = unreadable_result(submission, key)
+    else:
+        result = grade_submission(submission, key)
+    data = gradescope_results(result, key.rubric)
+    try:
+        atomic_write(out, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    except OSError as error:
+        raise OutputError(f"{out}: cannot write: {error.strerror or error}") from None
+    return data

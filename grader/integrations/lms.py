@@ -1,0 +1,111 @@
+"""The LMS gradebook files of ``grade --format canvas|moodle [--roster PATH]``.
+
+They are ``grader.batch`` exports, written next to ``gradebook.csv`` (which is always
+written, CONTRACT §3) and committed with it: ``canvas.csv`` or ``moodle.csv``, and with a
+roster, ``roster-report.csv`` (roster students without a submission, submissions matching
+no roster student). The roster is read and checked before any grading, so a bad one
+fails the command at once and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.batch import Export
+from grader.errors import UsageError
+from grader.integrations.canvas import assignment_column, read_canvas_roster, render_canvas
+from grader.integrations.moodle import NO_ROSTER_HEADER, read_moodle_roster, render_moodle
+from grader.integrations.roster import RosterMatch, match_roster, render_roster_report, safe
+from grader.results import StudentResult
+from grader.rubric import Rubric
+from grader.solver import AnswerKey
+
+FORMATS = ("plain", "canvas", "moodle")
+REPORT = "roster-report.csv"
+
+
+class LmsExports:
+    """The exports for one ``--format``, and after the run, what roster matching found."""
+
+    def __init__(self) -> None:
+        self.exports: list[Export] = []
+        self.file_names: list[str] = []
+        self.match: RosterMatch | None = None
+
+    def problems(self) -> list[str]:
+        """Lines for stderr after the run: who matched no roster student, who is missing."""
+        if self.match is None:
+            return []
+        lines = []
+        if self.match.unmatched:
+            lines.append(
+                f"{len(self.match.unmatched)} submission(s) match no roster student "
+                f"(left out of {self.file_names[0]}; see {REPORT}):"
+            )
+            lines += [f"  {result.student_id}: {why}" for result, why in self.match.unmatched]
+        if self.match.missing:
+            lines.append(f"{len(self.match.missing)} roster student(s) have no submission.")
+        return lines
+
+    def _add(self, name: str, export: Export) -> None:
+        self.exports.append(export)
+        self.file_names.append(name)
+
+
+def lms_exports(
+    format: str, roster: Path | None, rubric: Rubric, assignment_id: str | None = None
+) -> LmsExports:
+    """Read the roster and build the exports of ``format`` (``plain``: none)."""
+    if format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
+    if assignment_id is not None and format != "canvas":
+        raise UsageError("--assignment-id is for --format canvas")
+    lms = LmsExports()
+    if format == "plain":
+        if roster is not None:
+            raise UsageError("--roster needs --format canvas or --format moodle")
+        return lms
+    if format == "canvas":
+        if roster is None:
+            raise UsageError(
+                "--format canvas needs --roster: the gradebook CSV exported from Canvas"
+            )
+        canvas = read_canvas_roster(roster)
+        column = assignment_column(canvas, rubric.title, assignment_id)
+        students = canvas.roster
+
+        def canvas_export(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
+            lms.match = match_roster(students, rows)
+            return "canvas.csv", render_canvas(canvas, lms.match, column, key.rubric.max_score)
+
+        lms._add("canvas.csv", canvas_export)
+    elif roster is None:
+
+        def moodle_plain(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
+            listed = [(safe(row.student_id), row) for row in rows]
+            return "moodle.csv", render_moodle(listed, NO_ROSTER_HEADER, key.rubric.title)
+
+        lms._add("moodle.csv", moodle_plain)
+        return lms
+    else:
+        moodle = read_moodle_roster(roster)
+        students = moodle.roster
+
+        def moodle_export(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
+            lms.match = match_roster(students, rows)
+            listed = [
+                (student.identifiers[moodle.identifier_index], result)
+                for student, result in lms.match.pairs
+            ]
+            return "moodle.csv", render_moodle(listed, moodle.identifier_header, key.rubric.title)
+
+        lms._add("moodle.csv", moodle_export)
+
+    def report(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
+        del key
+        match = lms.match if lms.match is not None else match_roster(students, rows)
+        return REPORT, render_roster_report(match)
+
+    lms._add(REPORT, report)
+    return lms

@@ -1,0 +1,119 @@
+"""Grading in worker processes (``grade --jobs N``), with the outputs of one process.
+
+The parent lists the submissions (``discover``) and hands them out in chunks; each of
+N workers solves the answer key once, then reads, grades and renders its chunks
+(``grader.batch.prepare``). The parent takes the rendered outputs back in chunk order and
+writes them (``grader.batch.write_prepared``), so every output is byte for byte what one
+process writes. At most ``IN_FLIGHT`` chunks per worker are out at a time, so memory
+stays flat however large the class.
+
+A whole-class CSV holds many students: one larger than ``PART_BYTES`` is graded in parts
+by several workers; a worker keeps the last such file it read, so it reads it once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+from grader.batch import Entries, Prepared, grade_all, prepare
+from grader.readers import read_entry
+from grader.rubric import Rubric
+from grader.solver import AnswerKey, solve
+from grader.submission import Submission, Unreadable
+
+CHUNK_ENTRIES = 32
+"""Files (or student folders) per chunk: enough to make passing a chunk cheap, few
+enough that the workers finish together."""
+PART_BYTES = 64 * 1024
+"""A class CSV is graded in parts of about this many bytes (some fifty students)."""
+IN_FLIGHT = 4
+"""Chunks handed out per worker ahead of the one the parent is writing."""
+
+Task = tuple[str, str | None, int, int]
+"""One entry of ``discover`` to grade: its path, the student id its folder gives, and
+which part of how many (a large class CSV is split; anything else is part 0 of 1)."""
+
+
+def grade_in_workers(entries: Entries, key: AnswerKey, jobs: int) -> Iterator[Prepared]:
+    """The results of every entry, rendered, in the order one process reads them."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(key.rubric,))
+    pending: deque[Future[list[Prepared]]] = deque()
+    try:
+        for chunk in _chunks(entries):
+            pending.append(pool.submit(_grade_chunk, chunk))
+            if len(pending) >= jobs * IN_FLIGHT:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(entries: Entries) -> Iterator[list[Task]]:
+    chunk: list[Task] = []
+    for location, folder_id in entries:
+        parts = _parts(location, folder_id)
+        if parts > 1:
+            if chunk:
+                yield chunk
+                chunk = []
+            for part in range(parts):
+                yield [(str(location), folder_id, part, parts)]
+            continue
+        chunk.append((str(location), folder_id, 0, 1))
+        if len(chunk) >= CHUNK_ENTRIES:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parts(location: Path, folder_id: str | None) -> int:
+    """In how many parts to grade an entry: a large CSV file in several."""
+    if folder_id is not None or location.suffix.lower() != ".csv":
+        return 1
+    try:
+        size = os.stat(location, follow_symlinks=False).st_size
+    except OSError:
+        return 1  # the worker reports why it cannot be read
+    return max(1, -(-size // PART_BYTES))
+
+
+# --- in a worker ---------------------------------------------------------------------
+
+_key: AnswerKey | None = None
+_known: list[str] = []
+_last_read: tuple[tuple[str, str | None], list[Submission | Unreadable]] | None = None
+
+
+def _start(rubric: Rubric) -> None:
+    """Solve the key, once per worker."""
+    global _key, _known
+    _key = solve(rubric)
+    _known = [answer.id for answer in rubric.answers]
+
+
+def _grade_chunk(chunk: list[Task]) -> list[Prepared]:
+    key = _key
+    if key is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("worker started without its answer key")
+    out: list[Prepared] = []
+    for location, folder_id, part, parts in chunk:
+        submissions = _read(location, folder_id, cached=parts > 1)
+        count = len(submissions)
+        mine = submissions[count * part // parts : count * (part + 1) // parts]
+        out.extend(prepare(result, key) for result in grade_all(mine, key))
+    return out
+
+
+def _read(location: str, folder_id: str | None, *, cached: bool) -> list[Submission | Unreadable]:
+    global _last_read
+    if cached and _last_read is not None and _last_read[0] == (location, folder_id):
+        return _last_read[1]
+    submissions = read_entry(Path(location), folder_id, _known)
+    _last_read = ((location, folder_id), submissions) if cached else None
+    return submissions

@@ -1,0 +1,200 @@
+"""Recomputing answers on the solver's graph, once per answer key.
+
+A careful grader asks two questions of a wrong answer: would it be right had the
+student's own earlier answers been right (error carried forward), and is it what a known
+mistake of method gives (the ½ of the loss flipped, the bias left out, σ used for σ′)?
+Both are recomputations of the answer's node: the first on the key's graph with some
+ancestors replaced by the student's values, the second on the same graph built with a
+``NetworkVariant``. ``for_key`` builds those graphs once per ``AnswerKey`` and caches
+them; a recomputation under overrides redoes only the nodes downstream of them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from grader.graph import Graph, Value
+from grader.rubric import NetworkAnswer, NetworkProblem
+from grader.solver import AnswerKey, Expressions
+from grader.solver.key import build_graph
+from grader.solver.network import NetworkVariant
+
+MistakeName = Literal[
+    "loss_half",
+    "no_bias",
+    "bias_entries",
+    "hidden_sigma",
+    "hidden_one",
+    "output_sigma",
+    "output_one",
+    "dyhat_dz",
+]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A mistake of method: its diagnosis code and the network it builds."""
+
+    name: MistakeName
+    code: Literal["factor_two", "missing_bias", "wrong_derivative"]
+    variant: NetworkVariant
+    sigmoid_output_only: bool = False
+
+
+MISTAKES = (
+    Mistake("loss_half", "factor_two", NetworkVariant(flip_half=True)),
+    Mistake("no_bias", "missing_bias", NetworkVariant(no_bias=True)),
+    Mistake("bias_entries", "missing_bias", NetworkVariant(drop_bias_entries=True)),
+    Mistake("hidden_sigma", "wrong_derivative", NetworkVariant(hidden_prime="sigma")),
+    Mistake("hidden_one", "wrong_derivative", NetworkVariant(hidden_prime="one")),
+    Mistake("output_sigma", "wrong_derivative", NetworkVariant(output_prime="sigma"), True),
+    Mistake("output_one", "wrong_derivative", NetworkVariant(output_prime="one"), True),
+    Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")),
+)
+"""Every mistake of method recognised, in the order they are tried."""
+
+
+class Recomputer:
+    """A graph with each node's value computed once; recomputing a node under overrides
+    starts from those values and redoes only what lies downstream of the overrides."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.values: dict[str, Value] = {}
+        self._children: dict[str, list[str]] = {}
+        for node in graph.nodes.values():
+            for each in node.inputs:
+                self._children.setdefault(each, []).append(node.name)
+        self._downstream: dict[str, frozenset[str]] = {}
+        self._upstream: dict[str, tuple[str, ...]] = {}
+        self._depth: dict[str, int] = {}
+
+    def value(self, node: str) -> Value:
+        """The node's own value (no overrides), memoised."""
+        if node not in self.values:
+            with np.errstate(all="ignore"):
+                self.graph.evaluate(node, memo=self.values)
+        return self.values[node]
+
+    def downstream(self, name: str) -> frozenset[str]:
+        """Every node computed from ``name``, directly or not."""
+        found = self._downstream.get(name)
+        if found is None:
+            seen: set[str] = set()
+            stack = list(self._children.get(name, ()))
+            while stack:
+                current = stack.pop()
+                if current not in seen:
+                    seen.add(current)
+                    stack.extend(self._children.get(current, ()))
+            found = self._downstream[name] = frozenset(seen)
+        return found
+
+    def ancestors(self, node: str) -> tuple[str, ...]:
+        """Every node ``node`` is computed from, memoised."""
+        found = self._upstream.get(node)
+        if found is None:
+            found = self._upstream[node] = tuple(self.graph.ancestors(node))
+        return found
+
+    def depth(self, node: str) -> int:
+        """Steps from the parameters to ``node``; a stacked node is as deep as its parts."""
+        found = self._depth.get(node)
+        if found is None:
+            spec = self.graph.nodes[node]
+            if spec.parts:
+                found = max(self.depth(each) for each in spec.parts)
+            elif spec.inputs:
+                found = 1 + max(self.depth(each) for each in spec.inputs)
+            else:
+                found = 0
+            self._depth[node] = found
+        return found
+
+    def fits(self, node: str, value: Value) -> bool:
+        """Can ``value`` stand in for ``node`` here (same shape as the node's own value)?"""
+        return node in self.graph and np.shape(self.value(node)) == np.shape(value)
+
+    def evaluate(self, node: str, overrides: Mapping[str, Value]) -> Value:
+        """``node`` recomputed with ``overrides`` in place of those nodes' values."""
+        if not overrides:
+            return self.value(node)
+        self.value(node)
+        expanded = self.graph.expand(overrides)
+        affected: set[str] = set()
+        for name in expanded:
+            affected |= self.downstream(name)
+        memo = {name: self.values[name] for name in self.ancestors(node) if name not in affected}
+        with np.errstate(all="ignore"):
+            return self.graph.evaluate(node, overrides, memo=memo)
+
+
+@dataclass
+class KeyGraphs:
+    """What analysis needs of one answer key, built once: the key's graph, the graph of
+    each mistake of method, and each answer's earlier answers."""
+
+    key: AnswerKey
+    base: Recomputer
+    mistakes: tuple[tuple[Mistake, Recomputer], ...]
+    earlier: dict[str, tuple[str, ...]]
+    cache: dict[str, object] = field(default_factory=dict)
+    """Per-answer results of other modules (their static alternatives), keyed by them."""
+
+
+_CACHE: dict[int, tuple[weakref.ref[AnswerKey], KeyGraphs]] = {}
+
+
+def for_key(key: AnswerKey) -> KeyGraphs:
+    """The cached ``KeyGraphs`` of ``key`` (built on first use)."""
+    cached = _CACHE.get(id(key))
+    if cached is not None and cached[0]() is key:
+        return cached[1]
+    for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
+        del _CACHE[stale]
+    graphs = _build(key)
+    _CACHE[id(key)] = (weakref.ref(key), graphs)
+    return graphs
+
+
+def _build(key: AnswerKey) -> KeyGraphs:
+    networks = {
+        name: problem
+        for name, problem in key.rubric.problems.items()
+        if isinstance(problem, NetworkProblem)
+    }
+    asked = any(isinstance(entry.answer, NetworkAnswer) for entry in key)
+    mistakes: list[tuple[Mistake, Recomputer]] = []
+    if networks and asked:
+        any_sigmoid = any(problem.output == "sigmoid" for problem in networks.values())
+        for mistake in MISTAKES:
+            if mistake.sigmoid_output_only and not any_sigmoid:
+                continue
+            graph, _ = build_graph(key.rubric, {name: mistake.variant for name in networks})
+            mistakes.append((mistake, Recomputer(graph)))
+    return KeyGraphs(key, Recomputer(key.graph), tuple(mistakes), earlier_answers(key))
+
+
+def earlier_answers(key: AnswerKey) -> dict[str, tuple[str, ...]]:
+    """For each answer id, the numeric answers its node is computed from: those whose
+    node, or one of whose stacked parts, is among the node's ancestors."""
+    graph = key.graph
+    numeric = [entry for entry in key if not isinstance(entry.expected, Expressions)]
+    found: dict[str, tuple[str, ...]] = {}
+    for entry in key:
+        ancestors = graph.ancestors(entry.node)
+        found[entry.answer.id] = tuple(
+            other.answer.id
+            for other in numeric
+            if other.answer.id != entry.answer.id
+            and (
+                other.node in ancestors
+                or any(part in ancestors for part in graph.nodes[other.node].parts)
+            )
+        )
+    return found

@@ -1,0 +1,113 @@
+"""No excuse by coincidence: on more than 10,000 random wrong answers, a diagnosis or
+carried-forward credit is almost never given.
+
+A random wrong answer is the key's value with every entry multiplied by a factor (one
+factor for the whole answer, or one per entry) of one of three sizes: 4-15 %, 15-60 %
+off, or 1.6-40 times larger or smaller with either sign; then rounded to 4 significant
+figures, as a student writes. Factors within 6 % of a mistake the grader names (−1, ×½,
+×2, ×10^k) are drawn again: an answer 10 times the right one *is* a moved decimal point.
+Each submission gets most of its answers wrong this way, independently, so the later
+answers are not computed from the earlier wrong ones and any ``ecf`` is a coincidence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from grader import AnswerKey, Submission, grade_submission
+from grader.solver import Expressions
+
+WRONG_ANSWERS = 10_000
+BOUND = 0.015
+"""The most false excuses tolerated, as a share of wrong answers (measured: about 0.8 %,
+nearly all from 4-15 % perturbations that happen to be another answer's value or the
+recomputation from an earlier wrong answer)."""
+LARGE_BOUND = 0.005
+"""The same for perturbations by a factor of 1.6-40, where a coincidence is rarer."""
+
+NAMED = np.array([1.0, 0.5, 2.0, 10.0, 100.0, 1000.0, 0.1, 0.01, 0.001])
+NAMED = np.concatenate([NAMED, -NAMED])
+SIZES = ("4-15 %", "15-60 %", "×1.6-40")
+
+
+def factor(rng: np.random.Generator, size: int) -> float:
+    """A random factor of the given size, at least 6 % away from every named mistake."""
+    while True:
+        sign = rng.choice([-1.0, 1.0])
+        if size == 0:
+            f = 1 + sign * rng.uniform(0.04, 0.15)
+        elif size == 1:
+            f = 1 + sign * rng.uniform(0.15, 0.6)
+        else:
+            f = sign * np.exp(rng.choice([-1.0, 1.0]) * rng.uniform(np.log(1.6), np.log(40)))
+        if np.all(np.abs(f / NAMED - 1) > 0.06):
+            return float(f)
+
+
+def wrong_value(rng: np.random.Generator, value: np.ndarray, size: int) -> np.ndarray:
+    if rng.random() < 0.5:
+        changed = value * factor(rng, size)
+    else:
+        factors = [factor(rng, size) for _ in range(value.size)]
+        changed = value * np.array(factors).reshape(value.shape)
+    return np.vectorize(lambda x: float(f"{x:.3e}"))(changed)
+
+
+@dataclass
+class Tally:
+    wrong: Counter[str] = field(default_factory=Counter)
+    excused: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+
+    def rate(self, size: str | None = None) -> float:
+        if size is None:
+            return sum(self.excused.values()) / max(1, sum(self.wrong.values()))
+        return self.excused[size] / max(1, self.wrong[size])
+
+
+def random_class(keys: list[AnswerKey], seed: int) -> Tally:
+    """Grade random submissions until ``WRONG_ANSWERS`` wrong answers are counted."""
+    rng = np.random.default_rng(seed)
+    tally = Tally()
+    turn = 0
+    while sum(tally.wrong.values()) < WRONG_ANSWERS:
+        key = keys[turn % len(keys)]
+        turn += 1
+        answers, sizes = {}, {}
+        for entry in key:
+            if isinstance(entry.expected, Expressions):
+                continue
+            value = np.asarray(entry.expected, dtype=np.float64)
+            if rng.random() < 0.85:
+                sizes[entry.answer.id] = size = int(rng.integers(3))
+                answers[entry.answer.id] = wrong_value(rng, value, size).tolist()
+            else:
+                answers[entry.answer.id] = np.vectorize(lambda x: float(f"{x:.3e}"))(value).tolist()
+        result = grade_submission(Submission("random", "test", answers), key)
+        for item in result.items:
+            if item.id not in sizes or item.status == "correct":
+                continue
+            size_name = SIZES[sizes[item.id]]
+            tally.wrong[size_name] += 1
+            if item.diagnoses:
+                tally.excused[size_name] += 1
+                tally.codes.update(code.split(":")[0] for code in item.diagnoses)
+    return tally
+
+
+@pytest.mark.slow
+def test_random_wrong_answers_are_almost_never_excused(
+    hw_key: AnswerKey, wide_key: AnswerKey
+) -> None:
+    """Over 10,000 random wrong answers to every numeric answer id of hw.yaml and
+    wide-sigmoid.yaml, fewer than 1.5 % get a diagnosis or carried-forward credit, and
+    fewer than 0.5 % of those wrong by a factor of 1.6-40."""
+    tally = random_class([hw_key, wide_key], seed=20240501)
+    report = ", ".join(f"{size}: {tally.rate(size):.2%}" for size in SIZES)
+    assert sum(tally.wrong.values()) >= WRONG_ANSWERS
+    assert tally.rate() < BOUND, f"{tally.rate():.2%} excused ({report}; {dict(tally.codes)})"
+    assert tally.rate("×1.6-40") < LARGE_BOUND, report

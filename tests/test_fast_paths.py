@@ -1,0 +1,102 @@
+"""The shortcuts taken for speed read exactly what the general readers read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader.errors import AnswerError
+from grader.values import read_numeric
+
+SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 2), (3, 3)]
+number = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.floats(min_value=-1e3, max_value=1e3).map(lambda x: float(f"{x:.4g}")),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.sampled_from([0.0, -0.0, 1e-320, 5e-324, 1e308, -1e308]),
+)
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> tuple[Any, tuple[int, ...]]:
+    """A list of numbers in some shape, and the shape a key expects (often another)."""
+    given_shape = draw(st.sampled_from(SHAPES))
+    size = int(np.prod(given_shape)) if given_shape else 1
+    flat = draw(st.lists(number, min_size=size, max_size=size))
+    value: Any = flat[0] if not given_shape else flat
+    if len(given_shape) == 2:
+        rows, cols = given_shape
+        value = [flat[r * cols : (r + 1) * cols] for r in range(rows)]
+    expected = draw(st.sampled_from([given_shape, *SHAPES]))
+    return value, expected
+
+
+def outcome(raw: Any, shape: tuple[int, ...]) -> tuple[str, Any]:
+    """What read_numeric gives: the array, exactly (float.hex keeps -0.0 and NaN), or the
+    error."""
+    try:
+        array = read_numeric(raw, shape)
+    except AnswerError as error:
+        return "error", error.detail
+    return "value", (array.shape, [float.hex(x) for x in array.ravel().tolist()])
+
+
+def around(cell: str) -> str:
+    """The cell with what only the general reader takes: a space before a JSON-style
+    list, an ``≈`` before a number."""
+    return " " + cell if cell.startswith("[") else "≈" + cell
+
+
+def matlab(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return "; ".join(" ".join(repr(float(x)) for x in row) for row in value)
+    if isinstance(value, list):
+        return " ".join(repr(float(x)) for x in value)
+    return repr(float(value))
+
+
+@given(answers())
+def test_json_lists_and_cells_read_as_the_general_reader_reads_them(
+    case: tuple[Any, tuple[int, ...]],
+) -> None:
+    """A JSON list, the same list written in a cell JSON-style or MATLAB-style, and the
+    same cells with what only the general reader accepts around them (a leading space,
+    a leading ≈) give the same value, or the same error."""
+    value, shape = case
+    text = json.dumps(value)
+    general = outcome(around(text), shape)
+    assert outcome(text, shape) == general
+    assert outcome(value, shape) == general
+    floats = matlab(value)
+    assert outcome(floats, shape) == outcome(around(floats), shape)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "[0,5, 1,5]",  # decimal commas
+        "[1, 2",  # unbalanced
+        "[NaN, 1, 2]",
+        "[1e400, 1, 2]",
+        "[01, 2, 3]",
+        "[true, 2, 3]",
+        "[[1, 2, 3]]",
+        "1 - 2 3",
+        "1 2 3;",
+        "1,5 2 3",
+        "−1 2 3",  # a Unicode minus
+        "1 2 " + "3" * 1_200,
+    ],
+)
+def test_cells_only_the_general_reader_reads_agree_either_way(cell: str) -> None:
+    """Cells the shortcut leaves alone are read (or refused) as the general reader reads
+    them (its messages count positions, which the prefix shifts)."""
+    got, general = outcome(cell, (3,)), outcome(around(cell), (3,))
+    assert got[0] == general[0]
+    if got[0] == "value":
+        assert got == general

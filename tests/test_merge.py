@@ -1,0 +1,208 @@
+"""`grader merge`: shards graded apart make the outputs of one run, byte for byte."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from grader import AnswerKey
+from grader.cli import app
+from grader.readers import discover
+
+from .conftest import EXAMPLES, RUBRICS
+
+HW = str(RUBRICS / "hw.yaml")
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every output file's bytes, by path inside ``out``."""
+    return {
+        str(path.relative_to(out)): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout
+
+
+def grade(folder: Path, out: Path, rubric: str = HW) -> Path:
+    run("grade", str(folder), "--rubric", rubric, "--out", str(out))
+    return out / "results.jsonl"
+
+
+def merge(out: Path, *shards: Path, rubric: str = HW) -> str:
+    return run("merge", *map(str, shards), "--rubric", rubric, "--out", str(out))
+
+
+@pytest.fixture
+def shown_rubric(tmp_path: Path) -> str:
+    """The homework's rubric with expected values shown and an answer titled: what a
+    results.jsonl record leaves out and the merge must take from the rubric."""
+    text = (RUBRICS / "hw.yaml").read_text(encoding="utf-8")
+    changed = text.replace("show_expected: false", "show_expected: true").replace(
+        "- {id: q1.yhat,", '- {id: q1.yhat, title: "the outputs",'
+    )
+    assert changed.count("show_expected: true") == 1 and "the outputs" in changed
+    path = tmp_path / "shown.yaml"
+    path.write_text(changed, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def class_folder(tmp_path: Path, hw_key: AnswerKey) -> Path:
+    """The examples (JSON, CSV, a class CSV, a student folder, a broken file) and more
+    students built from the key, one of whom submitted twice, in each half."""
+    folder = tmp_path / "class"
+    shutil.copytree(EXAMPLES, folder)
+    plain = hw_key.to_json()
+    for number in range(6):
+        answers = {k: v for k, v in plain.items() if number % 3 or not k.startswith("q2")}
+        (folder / f"m{number}.json").write_text(
+            json.dumps({"student_id": f"m{number}", "answers": answers}), encoding="utf-8"
+        )
+    again = dict(plain, **{"q1.yhat": [-x for x in plain["q1.yhat"]]})
+    (folder / "zz-ada-again.json").write_text(
+        json.dumps({"student_id": "ada", "answers": again}), encoding="utf-8"
+    )
+    return folder
+
+
+def test_two_halves_merge_into_the_outputs_of_one_run(
+    class_folder: Path, tmp_path: Path, shown_rubric: str
+) -> None:
+    """Grading the first and the second half of a class apart (from the same paths), then
+    merging their results.jsonl, writes the gradebook, results.jsonl and feedback (with
+    titles and expected values) of one run over the whole class; a student who
+    submitted in both halves is one row."""
+    one_run = tmp_path / "one"
+    summary = run("grade", str(class_folder), "--rubric", shown_rubric, "--out", str(one_run))
+    entries = [location for location, _ in discover(class_folder)]
+    half = len(entries) // 2
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    shards = []
+    for number, keep in enumerate((entries[:half], entries[half:])):
+        moved = [each for each in entries if each not in keep]
+        for each in moved:  # grade the shard from the very paths one run reads
+            shutil.move(each, aside / each.name)
+        shards.append(grade(class_folder, tmp_path / f"shard{number}", shown_rubric))
+        for each in moved:
+            shutil.move(aside / each.name, each)
+    merged = tmp_path / "merged"
+    merged_summary = merge(merged, *shards, rubric=shown_rubric)
+    expected = outputs(one_run)
+    assert b"the outputs" in expected["feedback/ada.md"]
+    assert outputs(merged) == expected
+    assert merged_summary.split("\nWrote ")[0] == summary.split("\nWrote ")[0]
+    rows = list(csv.DictReader(io.StringIO(expected["gradebook.csv"].decode("utf-8"))))
+    assert [row["student_id"] for row in rows].count("ada") == 1
+    assert "duplicate submission" in next(r for r in rows if r["student_id"] == "ada")["status"]
+
+
+def test_section_files_merge_like_a_ci_matrix(tmp_path: Path) -> None:
+    """Class CSVs graded one per job (a CI matrix) merge into the outputs of one run over
+    their folder; a duplicate inside one section is marked once, not once per step."""
+    folder = tmp_path / "sections"
+    folder.mkdir()
+    text = (EXAMPLES / "section-b-class.csv").read_text(encoding="utf-8")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    renamed = [[f"b-{row[0]}", *row[1:]] for row in rows]
+    for name, section in (("a", [*rows, rows[0]]), ("b", [*renamed, rows[1]])):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([header, *section])
+        (folder / f"section-{name}.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    one_run = tmp_path / "one"
+    run("grade", str(folder), "--rubric", HW, "--out", str(one_run))
+    shards = [grade(folder / name, tmp_path / name) for name in ("section-a.csv", "section-b.csv")]
+    merge(tmp_path / "merged", *shards)
+    assert outputs(tmp_path / "merged") == outputs(one_run)
+    records = [json.loads(line) for line in (one_run / "results.jsonl").read_bytes().splitlines()]
+    marks = [w for r in records for w in r["warnings"] if w.startswith("duplicate submission")]
+    assert len(marks) == 2
+
+
+def test_merging_into_a_shard_folder_replaces_its_outputs(
+    class_folder: Path, tmp_path: Path
+) -> None:
+    """The merged outputs may go into a shard's own folder: it is read whole before
+    anything there is replaced."""
+    shard = grade(class_folder, tmp_path / "all")
+    before = outputs(tmp_path / "all")
+    merge(tmp_path / "all", shard)
+    assert outputs(tmp_path / "all") == before
+
+
+def test_a_shard_graded_with_another_rubric_is_refused(class_folder: Path, tmp_path: Path) -> None:
+    """Merging results of another rubric exits 2, names the file and line, and writes
+    nothing."""
+    good = grade(class_folder, tmp_path / "good")
+    other = tmp_path / "other"
+    CliRunner().invoke(
+        app,
+        [
+            "grade",
+            str(EXAMPLES / "ada-perfect.json"),
+            "--rubric",
+            str(RUBRICS / "wide-sigmoid.yaml"),
+            "--out",
+            str(other),
+        ],
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "merge",
+            str(good),
+            str(other / "results.jsonl"),
+            "--rubric",
+            HW,
+            "--out",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"{other / 'results.jsonl'} line 1" in result.stderr
+    assert "another rubric" in result.stderr
+    assert not (tmp_path / "m" / "gradebook.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("not json\n", "not a results.jsonl record"),
+        ("[1, 2]\n", "not a results.jsonl record"),
+        ('{"student_id": "a"}\n', "not a results.jsonl record"),
+    ],
+)
+def test_a_file_that_is_not_results_jsonl_is_refused(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """A line that is not a results record exits 2 naming the file and line."""
+    shard = tmp_path / "results.jsonl"
+    shard.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["merge", str(shard), "--rubric", HW, "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2
+    assert f"{shard} line 1: {problem}" in result.stderr
+    assert not (tmp_path / "m" / "gradebook.csv").exists()
+
+
+def test_a_missing_shard_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    """A mistyped shard path exits 2 and makes no output folder."""
+    result = CliRunner().invoke(
+        app, ["merge", str(tmp_path / "nope.jsonl"), "--rubric", HW, "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2
+    assert "nope.jsonl" in result.stderr
+    assert not (tmp_path / "m").exists()

@@ -1,0 +1,338 @@
+"""Outputs cannot be lost or turned against their reader: interrupted runs leave the
+previous outputs intact, student ids become safe distinct file names, CSV cells cannot
+run as formulas, results are strict JSON, and the same inputs give the same bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import AnswerKey, batch, output
+from grader.batch import grade_path
+from grader.output import FileNames, atomic_write, safe_stem
+from grader.render import gradebook
+from grader.render.gradebook import safe_text
+from grader.solver.key import to_plain
+
+from .conftest import EXAMPLES
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too), by relative path."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def gradebook_rows(out: Path) -> list[dict[str, str]]:
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+# --- interrupted runs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", ["feedback", "gradebook"])
+def test_an_interrupted_run_leaves_the_previous_outputs_intact(
+    tmp_path: Path, hw_key: AnswerKey, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    """A crash midway through the feedback, or at the gradebook, changes no output file
+    and leaves no temporary file behind."""
+    out = tmp_path / "grades"
+    grade_path(EXAMPLES, hw_key, out)
+    before = snapshot(out)
+    assert "gradebook.csv" in before and any(name.startswith("feedback/") for name in before)
+
+    calls = {"n": 0}
+    real_feedback, real_row = batch.render_feedback, gradebook.row
+
+    def feedback_then_crash(*args: Any) -> str:
+        calls["n"] += 1
+        if stage == "feedback" and calls["n"] == 3:
+            raise KeyboardInterrupt  # the instructor presses Ctrl-C
+        return real_feedback(*args)
+
+    def gradebook_row_crash(*args: Any) -> list[str]:
+        if stage == "gradebook":
+            raise RuntimeError("disk full")
+        return real_row(*args)
+
+    monkeypatch.setattr(batch, "render_feedback", feedback_then_crash)
+    monkeypatch.setattr(gradebook, "row", gradebook_row_crash)
+    with pytest.raises((KeyboardInterrupt, RuntimeError)):
+        grade_path(EXAMPLES, hw_key, out)
+    assert snapshot(out) == before
+
+
+def test_atomic_write_keeps_the_old_file_when_the_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the new file cannot replace the old, the old stays and no temporary is left."""
+    path = tmp_path / "gradebook.csv"
+    path.write_text("old\n", encoding="utf-8")
+    path.chmod(0o640)
+
+    def failing_replace(src: Any, dst: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space left"):
+        atomic_write(path, "new\n")
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
+    assert path.read_text(encoding="utf-8") == "old\n"
+    atomic_write(path, "new\n")
+    assert path.read_text(encoding="utf-8") == "new\n"
+    assert path.stat().st_mode & 0o777 == 0o640  # the file keeps its permissions
+
+
+# --- file names from student ids --------------------------------------------------------
+
+HOSTILE_IDS = [
+    "../../etc/passwd",
+    "/etc/passwd",
+    "..",
+    ".",
+    "",
+    "a/b",
+    "a\\b",
+    "a_b",
+    "A_B",
+    "CON",
+    "nul.txt",
+    "-rf",
+    ".bashrc",
+    "x" * 500,
+    "Zoë",
+    "Zoe",
+    "名前",
+    "a\x00b",
+    "C:\\Windows\\system32",
+]
+
+
+def test_student_ids_become_safe_distinct_file_names() -> None:
+    """No separators, no '..', no hidden or option-like names, no Windows device names,
+    at most MAX_STEM characters, distinct ids get distinct names (case-insensitively),
+    and the same id always gets the same name."""
+    names = FileNames()
+    given = [names(student_id) for student_id in HOSTILE_IDS]
+    for name in given:
+        assert "/" not in name and "\\" not in name and "\x00" not in name
+        assert name not in ("", ".", "..") and not name.startswith((".", "-"))
+        assert name.split(".")[0].upper() not in {"CON", "NUL", "PRN", "AUX"}
+        assert len(name) <= output.MAX_STEM + 4
+    assert len({name.lower() for name in given}) == len(HOSTILE_IDS)
+    assert [names(student_id) for student_id in HOSTILE_IDS] == given
+
+
+@pytest.mark.parametrize(("student_id", "stem"), [("alice", "alice"), ("Zoë O'Neil", "Zoe_O_Neil")])
+def test_ordinary_ids_stay_readable(student_id: str, stem: str) -> None:
+    """Sanitising keeps an ordinary id recognisable."""
+    assert safe_stem(student_id) == stem
+
+
+def test_feedback_for_hostile_ids_stays_inside_the_feedback_folder(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """A class file of hostile ids writes one feedback file each, all inside feedback/,
+    and nothing anywhere else."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    ids = [i for i in HOSTILE_IDS if i.strip() and "\x00" not in i]
+    lines = ["student_id,q2d.yhat"] + [f'"{i}",0.5' for i in ids]
+    (submissions / "class.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    grade_path(submissions, hw_key, out)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    feedback = [p for p in written if p.parts[:2] == ("out", "feedback")]
+    assert len(feedback) == len(ids)
+    assert sorted(set(written) - set(feedback)) == [
+        Path("in/class.csv"),
+        Path("out/gradebook.csv"),
+        Path("out/results.jsonl"),
+    ]
+
+
+# --- the gradebook against formula injection ---------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("x")'])
+def test_text_that_a_spreadsheet_would_run_is_neutralised(text: str) -> None:
+    """OWASP: a leading = + - @ tab or CR gets a quote, so it shows as text."""
+    assert safe_text(text) == "'" + text
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    """Ids and statuses that are not formulas are unchanged."""
+    assert safe_text("alice") == "alice" and safe_text("graded") == "graded"
+
+
+def test_gradebook_cells_from_students_are_inert_and_scores_stay_numbers(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """Formula-like student ids are quoted in the gradebook; every score cell is a number."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    ids = ["=1+1", "+cmd", "-2", "@SUM(A1)", '=HYPERLINK("http://x")']
+    rows = ["student_id,q2d.yhat"] + ['"' + i.replace('"', '""') + '",-0.5' for i in ids]
+    (submissions / "class.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    grade_path(submissions, hw_key, out)
+    table = gradebook_rows(out)
+    assert sorted(row["student_id"] for row in table) == sorted("'" + i for i in ids)
+    answer_ids = [answer.id for answer in hw_key.rubric.answers]
+    for row in table:
+        for column in [*answer_ids, "total", "max_total", "percent"]:
+            float(row[column])  # a number, never quoted
+
+
+# --- reproducible, strict, complete outputs ----------------------------------------------
+
+
+def test_grading_the_same_inputs_twice_gives_byte_identical_outputs(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """Two runs over the examples write the same bytes in every file."""
+    grade_path(EXAMPLES, hw_key, tmp_path / "first")
+    grade_path(EXAMPLES, hw_key, tmp_path / "second")
+    first, second = snapshot(tmp_path / "first"), snapshot(tmp_path / "second")
+    assert first.keys() == second.keys() and len(first) > 3
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_a_second_run_into_the_same_folder_replaces_everything_cleanly(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """Re-grading into the same folder leaves no stale feedback and no staging folder."""
+    submissions = tmp_path / "in"
+    shutil.copytree(EXAMPLES, submissions)
+    out = tmp_path / "out"
+    grade_path(submissions, hw_key, out)
+    (submissions / "ada-perfect.json").unlink()
+    grade_path(submissions, hw_key, out)
+    assert not (out / "feedback" / "ada.md").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["feedback", "gradebook.csv", "results.jsonl"]
+
+
+def test_results_are_strict_json_and_keep_the_raw_answer(tmp_path: Path, hw_key: AnswerKey) -> None:
+    """NaN and Infinity are recorded as text (json.dumps would write invalid NaN), and
+    every item keeps the raw answer beside the value read, for JSON and CSV alike."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    (submissions / "nan.json").write_text(
+        '{"answers": {"q2d.yhat": NaN, "q1.yhat": [Infinity, 1e400, 0.5], "q2b.DF": "1 2; 3 4"}}',
+        encoding="utf-8",
+    )
+    (submissions / "cells.csv").write_text(
+        'question;answer\nq1.yhat;"0,1 0,2 0,3"\nq2d.yhat;≈ 0,5\n', encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    grade_path(submissions, hw_key, out)
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"results.jsonl holds {name}, which is not JSON")
+
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    results = {r["student_id"]: r for r in (json.loads(x, parse_constant=refuse) for x in lines)}
+    items = {k: {i["id"]: i for i in r["items"]} for k, r in results.items()}
+    assert items["nan"]["q2d.yhat"]["raw"] == "NaN"
+    assert items["nan"]["q1.yhat"]["raw"] == ["Infinity", "Infinity", 0.5]
+    assert items["nan"]["q2d.yhat"]["status"] == "incorrect"
+    assert items["nan"]["q2b.DF"]["raw"] == "1 2; 3 4"
+    assert items["nan"]["q2b.DF"]["read"] == [[1.0, 2.0], [3.0, 4.0]]
+    assert items["cells"]["q1.yhat"]["raw"] == "0,1 0,2 0,3"
+    assert items["cells"]["q1.yhat"]["read"] == [0.1, 0.2, 0.3]
+    assert items["cells"]["q2d.yhat"]["raw"] == "≈ 0,5"
+    assert items["cells"]["q2d.yhat"]["read"] == 0.5
+
+
+def test_an_unreadable_submission_still_has_its_row_with_the_reason(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """A broken file is a gradebook row of zeros whose status is the reason; exit 1."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    (submissions / "broken.json").write_text('{"answers": {', encoding="utf-8")
+    report = grade_path(submissions, hw_key, tmp_path / "out")
+    (row,) = gradebook_rows(tmp_path / "out")
+    assert row["student_id"] == "broken" and row["total"] == "0"
+    assert row["status"].startswith("not valid JSON")
+    assert report.exit_code == 1
+    feedback = (tmp_path / "out" / "feedback" / "broken.md").read_text(encoding="utf-8")
+    assert "could not be read" in feedback and "not valid JSON" in feedback
+
+
+# --- duplicates: the later counts, and everyone is told -----------------------------------
+
+
+def test_two_files_for_one_student_count_the_later_and_say_so(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """alice.json then resubmit.json saying it is alice's (sorted order): the later is
+    graded in the gradebook and the feedback, both are in results.jsonl, and the status
+    says so."""
+    right = to_plain(hw_key["q2d.yhat"].expected)
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    write_json(submissions / "alice.json", {"answers": {"q2d.yhat": right * 10}})
+    write_json(
+        submissions / "resubmit.json", {"student_id": "alice", "answers": {"q2d.yhat": right}}
+    )
+    out = tmp_path / "out"
+    grade_path(submissions, hw_key, out)
+    (row,) = gradebook_rows(out)
+    points = hw_key["q2d.yhat"].answer.points
+    assert float(row["q2d.yhat"]) == points
+    assert "duplicate submission" in row["status"] and "alice.json" in row["status"]
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["score"] for line in lines] == [0.0, points]
+    feedback = (out / "feedback" / "alice.md").read_text(encoding="utf-8")
+    assert "duplicate submission" in feedback
+
+
+def test_an_answer_given_twice_in_a_file_shows_in_the_gradebook_status(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """The 'last counts' rule is applied and reported where the instructor looks."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    right = float(np.asarray(hw_key["q2d.yhat"].expected))
+    (submissions / "bob.csv").write_text(
+        f"question,answer\nq2d.yhat,{right * 10}\nq2d.yhat,{right}\n", encoding="utf-8"
+    )
+    grade_path(submissions, hw_key, tmp_path / "out")
+    (row,) = gradebook_rows(tmp_path / "out")
+    assert float(row["q2d.yhat"]) == hw_key["q2d.yhat"].answer.points
+    assert row["status"].startswith("graded; duplicate answer: q2d.yhat")
+    feedback = (tmp_path / "out" / "feedback" / "bob.md").read_text(encoding="utf-8")
+    assert "duplicate answer: q2d.yhat" in feedback
+
+
+def test_the_output_folder_inside_the_submissions_is_not_graded(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """`grade . --out grades` twice: the second run does not read grades/ as a student."""
+    submissions = tmp_path / "in"
+    submissions.mkdir()
+    write_json(submissions / "a.json", {"answers": {}})
+    out = submissions / "grades"
+    grade_path(submissions, hw_key, out)
+    report = grade_path(submissions, hw_key, out)
+    assert report.students == 1 and report.exit_code == 0
+    assert [row["student_id"] for row in gradebook_rows(out)] == ["a"]
+    assert not any(name.startswith(".staging") for name in os.listdir(out))
