@@ -177,3 +177,19 @@ def test_result_json_has_the_contract_fields(hw_key: AnswerKey) -> None:
     assert {"student_id", "source", "score", "max_score", "status", "error", "items"} <= set(data)
     assert {"id", "score", "max_score", "status", "message", "diagnoses"} <= set(data["items"][0])
     json.dumps(data, allow_nan=False)
+
+
+def test_feedback_shows_a_student_id_as_text_not_markup(hw_key: AnswerKey) -> None:
+    """A student id with Markdown in it is escaped in the feedback's heading."""
+    from grader.render.feedback import render_feedback
+
+    result = grade_submission(Submission("[x](http://evil) <b>", "t", {}), hw_key)
+    heading = render_feedback(result, hw_key.rubric).splitlines()[0]
+    assert heading.endswith(r"feedback for \[x\](http://evil) \<b\>")
+
+
+def test_feedback_of_a_huge_answer_is_short(hw_key: AnswerKey) -> None:
+    """A million-entry answer is shown clipped, not serialised whole."""
+    from grader.render.feedback import inline
+
+    assert len(inline(list(range(1_000_000)))) <= 300

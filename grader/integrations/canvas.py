@@ -175,7 +175,7 @@ def _one_line(text: str) -> str:
 
 def render_canvas(roster: CanvasRoster, match: RosterMatch, column: str, max_score: float) -> str:
     """The import file: the roster's student columns and the one assignment column."""
-    from grader.render.gradebook import number
+    from grader.render.gradebook import number, safe_text
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -183,5 +183,8 @@ def render_canvas(roster: CanvasRoster, match: RosterMatch, column: str, max_sco
     if roster.points_row is not None:
         writer.writerow([*roster.points_row, number(max_score)])
     for student, result in match.pairs:
-        writer.writerow([*student.cells, "" if result is None else number(result.score)])
+        # The roster's own cells are copied, but made inert: a name beginning with '='
+        # would be run as a formula by the spreadsheet an instructor checks the file in.
+        cells = [safe_text(cell) for cell in student.cells]
+        writer.writerow([*cells, "" if result is None else number(result.score)])
     return buffer.getvalue()

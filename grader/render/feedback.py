@@ -27,7 +27,7 @@ def _mark(item: ItemResult) -> str:
 def render_feedback(result: StudentResult, rubric: Rubric) -> str:
     """The feedback file of one student."""
     lines = [
-        f"# {rubric.title}: feedback for {result.student_id}",
+        f"# {rubric.title}: feedback for {markdown_text(result.student_id)}",
         "",
         f"**Score: {points(result.score)} / {points(result.max_score)}** ({result.percent:.1f} %)",
         "",
@@ -74,11 +74,32 @@ def _item_section(item: ItemResult, rubric: Rubric) -> list[str]:
     return lines
 
 
+def markdown_text(text: str) -> str:
+    """Text shown as itself in Markdown: a student id cannot inject links or markup."""
+    escaped = "".join("\\" + char if char in "\\`*_[]<>#|" else char for char in text)
+    return " ".join(escaped.split())[:200]
+
+
 def inline(value: Any) -> str:
     """A value on one line, as short as it reads well, with no backticks."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str):
+        text = value[:1000]
+    else:  # clip first: a student's million-entry list must not be serialised whole
+        text = json.dumps(_clip(value), ensure_ascii=False, default=str)
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _clip(value: Any, depth: int = 0) -> Any:
+    """At most 40 entries per list and 3 levels, enough for any answer shown in full."""
+    if isinstance(value, list):
+        if depth >= 3:
+            return "..."
+        head = [_clip(each, depth + 1) for each in value[:40]]
+        return [*head, "..."] if len(value) > 40 else head
+    if isinstance(value, dict):
+        return "{...}"
+    return value
 
 
 def points(value: float) -> str:
