@@ -118,9 +118,7 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> np.ndarray:
         return np.array(
             [
                 equivalent(s, e, entry.expected.variables, f"{entry.answer.id}[{index}]")
-                for index, (s, e) in enumerate(
-                    zip(value.exprs, entry.expected.exprs, strict=True)
-                )
+                for index, (s, e) in enumerate(zip(value.exprs, entry.expected.exprs, strict=True))
             ],
             dtype=bool,
         )
@@ -157,7 +155,11 @@ def score_from_entries(
 
 
 def _message(
-    entry: KeyEntry, status: ItemStatus, wrong: Sequence[tuple[int, ...]], total: int, value: StudentValue
+    entry: KeyEntry,
+    status: ItemStatus,
+    wrong: Sequence[tuple[int, ...]],
+    total: int,
+    value: StudentValue,
 ) -> str:
     if status == "correct":
         return "Correct."

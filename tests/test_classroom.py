@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import functools
-import math
 import json
+import math
 import operator
 import re
 from pathlib import Path
