@@ -104,7 +104,13 @@ def separated(entry: KeyEntry, alternative: Array, small: Mask | None = None) ->
             compare.allowed_error(tolerance, alternative),
         )
         apart = gap > SEPARATION * allowed + 1e-12 * np.abs(expected)
-    return np.asarray(apart & np.isfinite(alternative) & ~small, dtype=np.bool_)
+        # An alternative of ~0 is no evidence either: a student who writes zeros (or
+        # nothing worked out) would match it, e.g. every gradient recomputed from a
+        # ∂L/∂ŷ of 0.
+        floor = float(compare.allowed_error(tolerance, np.zeros(1))[0])
+        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+        zero = np.abs(alternative) <= max(floor, NEGLIGIBLE * scale)
+    return np.asarray(apart & np.isfinite(alternative) & ~small & ~zero, dtype=np.bool_)
 
 
 def matches(entry: KeyEntry, answer: Array, alternative: Array) -> Mask:

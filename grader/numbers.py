@@ -41,6 +41,7 @@ _TIMES_X = re.compile(r"(?<=[0-9.])\s*[xX]\s*(?=10\s*(\^|\*\*|[⁺⁻⁰¹²³�
 _PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _COMMA_NUMBER = re.compile(r"[0-9]+(?:,[0-9]+)+")
 _THOUSANDS_LIKE = re.compile(r"[1-9][0-9]{0,2},[0-9]{3}")
+_SPACED_EXPONENT = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*([eE])\s*([+-]?)\s*([0-9]+)")
 _NON_FINITE = re.compile(r"([+-]?)(nan|inf|infinity|∞)", re.IGNORECASE)
 
 
@@ -74,6 +75,9 @@ def read_number(text: str, *, decimal_comma: bool = False, max_length: int | Non
         cleaned = _commas_to_points(cleaned, decimal_comma)
     if _PLAIN.fullmatch(cleaned):
         return float(cleaned)
+    spaced = _SPACED_EXPONENT.fullmatch(cleaned)
+    if spaced:  # '5.67 e-2' is scientific notation, not 5.67·e − 2
+        return float("".join(spaced.groups()))
     try:
         return expr.evaluate_number(cleaned, max_length=limit, max_depth=expr.MAX_DEPTH)
     except ExpressionError as error:

@@ -94,6 +94,21 @@ def uses_decimal_comma(text: str) -> bool:
     return bool(_DIGIT_COMMA.search(text)) and not _DECIMAL_POINT.search(text)
 
 
+_NUMPY_ROW_BREAK = re.compile(r"\]\s*[\r\n]+\s*\[")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def line_breaks_as_rows(text: str) -> str:
+    """A cell's line breaks (Alt+Enter in Excel, pasted MATLAB or numpy output) separate
+    rows: ``2 2⏎3 16`` is ``2 2; 3 16``, numpy's ``[[2. 2.]⏎ [3. 16.]]`` is
+    ``[[2. 2.], [3. 16.]]``. A cell that already has ``;`` keeps them as its rows."""
+    body = text.strip()
+    if "\n" not in body and "\r" not in body:
+        return text
+    body = _NUMPY_ROW_BREAK.sub("], [", body)
+    return _LINE_BREAKS.sub(" " if ";" in body else "; ", body)
+
+
 def read_numeric(raw: Any, shape: tuple[int, ...], *, decimal_comma: bool = False) -> Array:
     """The numbers of ``raw`` as an array of ``shape`` (singleton dimensions forgiven).
 
@@ -106,6 +121,7 @@ def read_numeric(raw: Any, shape: tuple[int, ...], *, decimal_comma: bool = Fals
     if not isinstance(raw, str):
         return _fit(_read_array(raw, split_comma=False, number_comma=False), shape, "")
     _check_text(raw)
+    raw = line_breaks_as_rows(raw)
     comma_cell = uses_decimal_comma(raw)
     european = decimal_comma and comma_cell
     number_error: AnswerError | None = None
@@ -244,6 +260,7 @@ def read_expressions(
     """``count`` expressions in ``variables``, from a list or one cell's text."""
     if isinstance(raw, str):
         _check_text(raw)
+        raw = line_breaks_as_rows(raw)
         texts = _split_expression_cell(raw, decimal_comma and uses_decimal_comma(raw))
     elif isinstance(raw, list):
         if len(raw) != count:

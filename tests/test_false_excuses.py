@@ -111,3 +111,22 @@ def test_random_wrong_answers_are_almost_never_excused(
     assert sum(tally.wrong.values()) >= WRONG_ANSWERS
     assert tally.rate() < BOUND, f"{tally.rate():.2%} excused ({report}; {dict(tally.codes)})"
     assert tally.rate("×1.6-40") < LARGE_BOUND, report
+
+
+def test_zeros_earn_no_carried_forward_credit(hw_key: AnswerKey) -> None:
+    """A student who writes zeros from ∂L/∂ŷ on gets nothing for them: a recomputation
+    that is ~0 (every gradient from a ∂L/∂ŷ of 0) is no evidence of a consistent method."""
+    from grader import Submission, grade_submission
+    from grader.solver.key import to_plain
+
+    answers = {
+        entry.answer.id: np.zeros(np.shape(entry.expected)).tolist()
+        for entry in hw_key
+        if entry.answer.id.startswith(("q1c.", "q1d."))
+    }
+    result = grade_submission(Submission("zeros", "test", answers), hw_key)
+    assert result.score == 0
+    answers["q1.yhat"] = [8, 11, 10]  # ŷ = y makes ∂L/∂ŷ = 0 "consistent"
+    assert grade_submission(Submission("zeros", "test", answers), hw_key).score == 0
+    answers["q1.yhat"] = to_plain(hw_key["q1.yhat"].expected)
+    assert grade_submission(Submission("zeros", "test", answers), hw_key).score == 8

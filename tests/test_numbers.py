@@ -171,3 +171,9 @@ def test_a_decimal_comma_number_reads_as_its_decimal_point_twin(whole: int, frac
     """0,52 is 0.52 wherever the comma cannot be a thousands separator."""
     text = f"{whole},{fraction:07d}"  # seven decimals: never a thousands group
     assert read_number(text) == float(f"{whole}.{fraction:07d}")
+
+
+@pytest.mark.parametrize("text", ["5.67 e-2", "5.67e -2", "5.67E -2", "5.67 E - 2", "5.67e-2"])
+def test_spaced_scientific_notation_is_read_as_a_power_of_ten(text: str) -> None:
+    """A space around the exponent's e does not turn it into Euler's number."""
+    assert read_number(text) == pytest.approx(0.0567, rel=1e-15)

@@ -318,3 +318,23 @@ def test_any_expression_answer_is_parsed_or_the_projects_own_error(raw: Any, com
     except GraderError:
         return
     assert len(read.exprs) == len(read.texts) == 2
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2 2\n3 16",
+        "2 2\r\n3 16",
+        "2 2;\n3 16",
+        "[[ 2.  2.]\n [ 3. 16.]]",  # numpy's own print of the matrix
+        "2, 2\n3, 16",
+    ],
+)
+def test_line_breaks_in_a_cell_separate_rows(cell: str) -> None:
+    """A matrix typed over several lines of one cell (Alt+Enter, pasted output) is read."""
+    assert read_numeric(cell, (2, 2)).tolist() == [[2.0, 2.0], [3.0, 16.0]]
+
+
+def test_line_breaks_separate_expressions() -> None:
+    """Two gradient components on two lines of one cell are two expressions."""
+    assert read_expressions("4(2x+3y)\n6(2x+3y)", 2, ["x", "y"]).texts == ("4(2x+3y)", "6(2x+3y)")
