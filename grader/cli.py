@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from grader.errors import GraderError
+from grader.errors import GraderError, UsageError
 
 app = typer.Typer(
     name="grader",
@@ -110,7 +110,6 @@ def grade(
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.batch import grade_path
     from grader.integrations.lms import lms_exports
-    from grader.readers import discover
     from grader.render.summary import render_summary
     from grader.rubric_file import load_rubric
     from grader.solver import solve
@@ -119,8 +118,8 @@ def grade(
         key = solve(load_rubric(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
-            discover(submissions)  # its error, before an output folder is made
-        # (not len(discover(...)): listing a large class twice costs seconds)
+            # A bad command line (exit 2), found before an output folder is made.
+            raise UsageError(f"{submissions}: no such file or folder")
         progress = Progress(0)
         try:
             report = grade_path(

@@ -10,6 +10,7 @@ different names.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -80,23 +81,25 @@ def commit(stage: Path, out_dir: Path) -> None:
 
 
 class FileNames:
-    """Safe, distinct file names for student ids: no separators, no ``..``, no clashes."""
+    """Safe, distinct file names for student ids, the same whatever the order of grading.
 
-    def __init__(self) -> None:
-        self._taken: dict[str, str] = {}
-        self._given: dict[str, str] = {}
+    An id that is already a safe file name is its own name (``feedback/alice.md``); any
+    other id (``a/b``, ``../x``, ``Zoë``) becomes its sanitised stem plus 8 hex digits of
+    its SHA-256 (``a_b-5c1e…``), so no id can take another's file, and shards graded
+    apart (``grader merge``) name every file alike.
+    """
 
     def __call__(self, student_id: str) -> str:
-        if student_id in self._given:
-            return self._given[student_id]
-        base = safe_stem(student_id)
-        name, counter = base, 1
-        while name.lower() in self._taken:
-            counter += 1
-            name = f"{base}-{counter}"
-        self._taken[name.lower()] = student_id
-        self._given[student_id] = name
-        return name
+        return feedback_stem(student_id)
+
+
+def feedback_stem(student_id: str) -> str:
+    """The feedback file's stem for ``student_id`` (see ``FileNames``)."""
+    stem = safe_stem(student_id)
+    if stem == student_id:
+        return stem
+    digest = hashlib.sha256(student_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{stem}-{digest}"
 
 
 def safe_stem(student_id: str) -> str:

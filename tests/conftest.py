@@ -44,12 +44,12 @@ def wide_key() -> AnswerKey:
     return solve(load_rubric(RUBRICS / "wide-sigmoid.yaml"))
 
 
-def check_golden(path: Path, actual: str, update: bool) -> None:
-    """Compare ``actual`` with the golden file at ``path``, or rewrite it when updating."""
-    if update or not path.exists():
+def check_golden(name: str, actual: str, update: bool) -> None:
+    """Compare ``actual`` with ``tests/golden/<name>``; rewrite it only under
+    ``pytest --update-golden`` (a missing golden file fails, it is never made silently)."""
+    path = GOLDEN / name
+    if update:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8")
-        if not update:
-            pytest.fail(f"golden file {path.name} did not exist; written, run again")
-    expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{path.name} differs from its golden file (pytest --update-golden)"
+    assert path.exists(), f"no golden file {name}: run pytest --update-golden"
+    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (pytest --update-golden)"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from grader.cli import app
 
-from .conftest import EXAMPLES, GOLDEN, RUBRICS, check_golden
+from .conftest import EXAMPLES, RUBRICS, check_golden
 
 HW = str(RUBRICS / "hw.yaml")
 
@@ -81,6 +81,12 @@ def test_bad_command_line_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "problems: is required but missing" in result.stderr
     assert not out.exists()
+    missing = CliRunner().invoke(
+        app, ["grade", str(tmp_path / "nope"), "--rubric", HW, "--out", str(out)]
+    )
+    assert missing.exit_code == 2
+    assert "nope: no such file or folder" in missing.stderr
+    assert not out.exists()
 
 
 def test_grade_as_a_real_subprocess(tmp_path: Path) -> None:
@@ -138,9 +144,5 @@ def test_golden_gradebook_and_feedback(tmp_path: Path, update_golden: bool) -> N
     """The examples' gradebook and the seed's feedback are pinned (pytest --update-golden)."""
     out = tmp_path / "grades"
     CliRunner().invoke(app, ["grade", str(EXAMPLES), "--rubric", HW, "--out", str(out)])
-    check_golden(
-        GOLDEN / "examples-gradebook.csv", (out / "gradebook.csv").read_text(), update_golden
-    )
-    check_golden(
-        GOLDEN / "seed-feedback.md", (out / "feedback" / "seed.md").read_text(), update_golden
-    )
+    check_golden("examples-gradebook.csv", (out / "gradebook.csv").read_text(), update_golden)
+    check_golden("seed-feedback.md", (out / "feedback" / "seed.md").read_text(), update_golden)

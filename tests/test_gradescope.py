@@ -22,21 +22,12 @@ from grader import AnswerKey, Submission, grade_submission
 from grader.cli import app
 from grader.integrations.gradescope import gradescope_results
 
+from .conftest import check_golden
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions_example"
 HW = ROOT / "rubrics" / "hw.yaml"
-GOLDEN = Path(__file__).resolve().parent / "golden"
 DOCS = ROOT / "docs" / "gradescope"
-
-
-def check_golden(name: str, actual: str, update: bool) -> None:
-    """Compare with tests/golden/<name>; rewrite it only under pytest --update-golden."""
-    path = GOLDEN / name
-    if update:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no golden file {name}: run pytest --update-golden"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (pytest --update-golden)"
 
 
 def answers_with_slips(key: AnswerKey) -> dict[str, Any]:

@@ -16,20 +16,11 @@ from typer.testing import CliRunner
 from grader import AnswerKey
 from grader.cli import app
 
+from .conftest import check_golden
+
 ROOT = Path(__file__).resolve().parent.parent
 HW = ROOT / "rubrics" / "hw.yaml"
-GOLDEN = Path(__file__).resolve().parent / "golden"
 TITLE = "Homework 1: backpropagation"
-
-
-def check_golden(name: str, actual: str, update: bool) -> None:
-    """Compare with tests/golden/<name>; rewrite it only under pytest --update-golden."""
-    path = GOLDEN / name
-    if update:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"no golden file {name}: run pytest --update-golden"
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (pytest --update-golden)"
 
 
 # --- Canvas's importer, as documented (app/models/gradebook_importer.rb) -------------

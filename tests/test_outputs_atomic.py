@@ -127,17 +127,25 @@ HOSTILE_IDS = [
 
 def test_student_ids_become_safe_distinct_file_names() -> None:
     """No separators, no '..', no hidden or option-like names, no Windows device names,
-    at most MAX_STEM characters, distinct ids get distinct names (case-insensitively),
-    and the same id always gets the same name."""
+    at most MAX_STEM characters and a hash, distinct ids get distinct names, and the same
+    id always gets the same name, whatever the order."""
     names = FileNames()
     given = [names(student_id) for student_id in HOSTILE_IDS]
     for name in given:
         assert "/" not in name and "\\" not in name and "\x00" not in name
         assert name not in ("", ".", "..") and not name.startswith((".", "-"))
         assert name.split(".")[0].upper() not in {"CON", "NUL", "PRN", "AUX"}
-        assert len(name) <= output.MAX_STEM + 4
-    assert len({name.lower() for name in given}) == len(HOSTILE_IDS)
-    assert [names(student_id) for student_id in HOSTILE_IDS] == given
+        assert len(name) <= output.MAX_STEM + 9
+    assert len(set(given)) == len(set(HOSTILE_IDS))
+    assert [FileNames()(student_id) for student_id in reversed(HOSTILE_IDS)] == given[::-1]
+
+
+def test_a_safe_id_keeps_its_own_feedback_file() -> None:
+    """'a_b' is feedback/a_b.md even when 'a/b' (which sanitises alike) came first."""
+    names = FileNames()
+    assert names("a/b") != "a_b"
+    assert names("a_b") == "a_b"
+    assert names("a/b").startswith("a_b-")
 
 
 @pytest.mark.parametrize(("student_id", "stem"), [("alice", "alice"), ("Zoë O'Neil", "Zoe_O_Neil")])
