@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 
@@ -39,29 +40,40 @@ def fail(error: GraderError) -> NoReturn:
 
 
 class Progress:
-    """A one-line progress count on stderr, shown when grading takes more than a moment."""
+    """A live count on stderr (students graded, rate), shown on a terminal once grading
+    has taken more than half a second; the class size is not known ahead (a class CSV
+    holds many), so it counts rather than fills a bar."""
 
-    def __init__(self, total_files: int) -> None:
-        self.total_files = total_files
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        enabled: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.clock = clock
         self.count = 0
-        self.start = time.monotonic()
+        self.start = clock()
         self.last = 0.0
         self.shown = False
-        self.enabled = sys.stderr.isatty()
 
     def __call__(self, _result: object) -> None:
         self.count += 1
-        now = time.monotonic()
-        if self.enabled and now - self.start > 0.5 and now - self.last > 0.1:
+        now = self.clock()
+        elapsed = now - self.start
+        if self.enabled and elapsed > 0.5 and now - self.last > 0.1:
             self.last = now
             self.shown = True
-            sys.stderr.write(f"\rgrading: {self.count} students graded")
-            sys.stderr.flush()
+            rate = self.count / elapsed
+            self.stream.write(f"\rgrading: {self.count:,} students graded ({rate:,.0f}/s)")
+            self.stream.flush()
 
     def close(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 40 + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
 
 
 @app.command("grade")
@@ -120,7 +132,7 @@ def grade(
         if not (submissions.is_dir() or submissions.is_file()):
             # A bad command line (exit 2), found before an output folder is made.
             raise UsageError(f"{submissions}: no such file or folder")
-        progress = Progress(0)
+        progress = Progress()
         try:
             report = grade_path(
                 submissions, key, out, on_result=progress, exports=lms.exports, jobs=jobs

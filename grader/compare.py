@@ -56,7 +56,7 @@ def describe(tolerance: ToleranceSpec) -> str:
             parts.append(f"{tolerance.rtol * 100:g} % of the exact value")
         if tolerance.atol:
             parts.append(f"{tolerance.atol:g}")
-        return "within " + (" + ".join(parts) if parts else "exact")
+        return "within " + " + ".join(parts) if parts else "exactly equal to the exact value"
     if isinstance(tolerance, SigFigsTolerance):
         return f"to {tolerance.digits} significant figures"
     return f"to {tolerance.places} decimal places"

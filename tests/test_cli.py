@@ -13,7 +13,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from grader.cli import app
+from grader.cli import Progress, app
 
 from .conftest import EXAMPLES, RUBRICS, check_golden
 
@@ -146,3 +146,20 @@ def test_golden_gradebook_and_feedback(tmp_path: Path, update_golden: bool) -> N
     CliRunner().invoke(app, ["grade", str(EXAMPLES), "--rubric", HW, "--out", str(out)])
     check_golden("examples-gradebook.csv", (out / "gradebook.csv").read_text(), update_golden)
     check_golden("seed-feedback.md", (out / "feedback" / "seed.md").read_text(), update_golden)
+
+
+def test_progress_counts_on_stderr_once_grading_takes_a_moment() -> None:
+    """The progress line appears after half a second, counts students, and is erased."""
+    stream = io.StringIO()
+    ticks = iter([0.0, 0.1, 0.7, 0.75, 1.0])
+    progress = Progress(stream, enabled=True, clock=lambda: next(ticks))
+    progress(None)  # at 0.1 s: too early to show anything
+    assert stream.getvalue() == ""
+    progress(None)  # at 0.7 s
+    assert "grading: 2 students graded" in stream.getvalue()
+    progress(None)  # at 0.75 s: too soon after the last update
+    assert "3 students" not in stream.getvalue()
+    progress(None)
+    assert "4 students graded" in stream.getvalue()
+    progress.close()
+    assert stream.getvalue().endswith("\r")

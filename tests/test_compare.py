@@ -89,3 +89,5 @@ def test_describe_says_the_rule_in_words() -> None:
     assert describe(REL) == "within 2 % of the exact value"
     assert describe(SIG3) == "to 3 significant figures"
     assert describe(DEC2) == "to 2 decimal places"
+    assert describe(RelativeTolerance(rtol=0, atol=0)) == "exactly equal to the exact value"
+    assert describe(REL_ABS) == "within 2 % of the exact value + 0.001"

@@ -193,3 +193,20 @@ def test_feedback_of_a_huge_answer_is_short(hw_key: AnswerKey) -> None:
     from grader.render.feedback import inline
 
     assert len(inline(list(range(1_000_000)))) <= 300
+
+
+def test_feedback_shows_expected_values_only_when_the_rubric_allows(hw_key: AnswerKey) -> None:
+    """Expected values stay out of feedback unless feedback.show_expected is set."""
+    from grader import solve
+    from grader.render.feedback import render_feedback
+    from grader.rubric import FeedbackOptions
+
+    wrong = {"q2c.DfG": [10, 131]}
+    hidden = render_feedback(submit(hw_key, wrong), hw_key.rubric)
+    assert "Expected" not in hidden and "12" not in hidden.split("## `q2c.DfG`")[1]
+    shown_rubric = hw_key.rubric.model_copy(
+        update={"feedback": FeedbackOptions(show_expected=True)}
+    )
+    shown_key = solve(shown_rubric)
+    shown = render_feedback(submit(shown_key, wrong), shown_rubric)
+    assert "- Expected: `[12.0, 131.0]`" in shown
