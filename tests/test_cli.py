@@ -163,3 +163,18 @@ def test_progress_counts_on_stderr_once_grading_takes_a_moment() -> None:
     assert "4 students graded" in stream.getvalue()
     progress.close()
     assert stream.getvalue().endswith("\r")
+
+
+def test_readme_shows_what_the_main_command_prints(tmp_path: Path) -> None:
+    """The README's example output is what `grade submissions_example` prints today."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- example-output:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    shown = block.split("\n", 1)[1]  # after the '$ grade ...' line
+    shutil.copytree(EXAMPLES, tmp_path / "submissions_example")
+    shutil.copytree(RUBRICS, tmp_path / "rubrics")
+    run = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "submissions_example", "--rubric",
+         "rubrics/hw.yaml"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert run.stdout + run.stderr == shown
