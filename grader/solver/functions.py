@@ -6,6 +6,7 @@ numbers come from evaluating those derivative trees at the point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,20 +84,24 @@ def build_functions(
 def value_node(
     graph: Graph, name: str, fname: str, function: ParsedFunction, at: list[float]
 ) -> str:
-    node = f"{name}.value[{fname}]@{_point_text(at)}"
-    if node not in graph:
-        point = graph.param(f"{name}.point{_point_text(at)}", np.array(at, dtype=np.float64))
-        graph.add(node, (point,), function.value)
-    return node
+    """The node of ``function``'s value at ``at``."""
+    return _at_point(graph, f"{name}.value[{fname}]", name, function.value, at)
 
 
 def jacobian_node(
     graph: Graph, name: str, fname: str, function: ParsedFunction, at: list[float]
 ) -> str:
-    node = f"{name}.jacobian[{fname}]@{_point_text(at)}"
+    """The node of ``function``'s Jacobian (or gradient) at ``at``."""
+    return _at_point(graph, f"{name}.jacobian[{fname}]", name, function.jacobian, at)
+
+
+def _at_point(
+    graph: Graph, quantity: str, name: str, compute: Callable[[Array], Array], at: list[float]
+) -> str:
+    node = f"{quantity}@{_point_text(at)}"
     if node not in graph:
         point = graph.param(f"{name}.point{_point_text(at)}", np.array(at, dtype=np.float64))
-        graph.add(node, (point,), function.jacobian)
+        graph.add(node, (point,), compute)
     return node
 
 
