@@ -21,6 +21,7 @@ import pytest
 
 from grader import AnswerKey
 from grader.batch import grade_path
+from grader.output import feedback_stem
 
 ATTACKS = Path(__file__).resolve().parent / "attacks"
 PWNED = "PWNED"  # what the code in the attack files would create if it ever ran
@@ -210,7 +211,9 @@ def test_hostile_ids_are_inert_in_the_gradebook_and_the_file_system(
         ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "../../../../tmp/evil"]
     )
     assert not (tmp_path / "evil.md").exists() and not Path("/tmp/evil.md").exists()
-    assert (tmp_path / "out" / "feedback" / "tmp_evil.md").exists()
+    assert [path.name for path in (tmp_path / "out" / "feedback").glob("tmp_evil-*.md")] == [
+        f"{feedback_stem('../../../../tmp/evil')}.md"
+    ]
 
 
 def test_a_symbolic_link_to_a_secret_is_not_read(hw_key: AnswerKey, tmp_path: Path) -> None:
