@@ -19,14 +19,13 @@ from typing import IO, Any, NamedTuple
 
 from grader.grading import grade_submission, unreadable_result
 from grader.output import FileNames, staging
-from grader.readers import discover, read_entry
+from grader.readers import iter_discover, read_entry
 from grader.render import gradebook
 from grader.render.feedback import render_feedback
 from grader.render.summary import ClassSummary
 from grader.results import StudentResult
 from grader.rows import RowStore, row_text
 from grader.solver import AnswerKey
-from grader.solver.key import to_plain
 from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
 
 DUPLICATE = "duplicate submission"
@@ -79,15 +78,29 @@ class Prepared(NamedTuple):
 
 
 def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
-    """Render one result's outputs."""
+    """Render one result's outputs.
+
+    The feedback shows what the record holds: where the record had to write an answer
+    otherwise (a NaN or an infinity as text, lists nested too deep cut short), the
+    feedback is made from the record, as ``grader merge`` makes it.
+    """
+    record = json.dumps(result.to_json(), ensure_ascii=False)
+    shown = result
+    if any(mark in record for mark in _REWRITTEN):
+        shown = restore(json.loads(record), key)
     return Prepared(
         student_id=result.student_id,
         source=result.source,
         error=result.error if result.status == "error" else None,
-        record=json.dumps(result.to_json(), ensure_ascii=False),
-        feedback=render_feedback(result, key.rubric),
+        record=record,
+        feedback=render_feedback(shown, key.rubric),
         row=row_text(result, KEPT_WARNINGS, [answer.id for answer in key.rubric.answers]),
     )
+
+
+_REWRITTEN = ('"NaN"', 'Infinity"', '"[...]"')
+"""How ``results.plain_json`` writes what strict JSON cannot hold (a student's own text
+may look the same: the feedback made from the record is then the same anyway)."""
 
 
 def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
@@ -95,26 +108,14 @@ def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
     out (each answer's title and expected value) taken from the key, so that it renders
     exactly as it did."""
     result = StudentResult.from_json(record)
-    details = _item_details(key)
+    entries = key.entries
     items = tuple(
-        replace(item, title=details[item.id][0], expected=details[item.id][1])
-        if item.id in details
+        replace(item, title=entries[item.id].answer.title, expected=entries[item.id].plain_expected)
+        if item.id in entries
         else item
         for item in result.items
     )
     return replace(result, items=items)
-
-
-def _item_details(key: AnswerKey) -> dict[str, tuple[str | None, Any]]:
-    """Each answer id's title and plain expected value (computed once per key)."""
-    cached = _DETAILS.get(id(key))
-    if cached is None or cached[0] is not key:
-        details = {entry.answer.id: (entry.answer.title, to_plain(entry.expected)) for entry in key}
-        cached = _DETAILS[id(key)] = (key, details)
-    return cached[1]
-
-
-_DETAILS: dict[int, tuple[AnswerKey, dict[str, tuple[str | None, Any]]]] = {}
 
 
 def write_outputs(
@@ -146,9 +147,9 @@ def write_prepared(
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
-    Streams: each student's record and feedback are written as they come; only their
-    position (by student id) and their file name stay in memory, their gradebook row
-    goes to a temporary file (``grader.rows``).
+    Streams: each student's record and feedback are written as they come, their
+    gradebook row goes to a temporary file (``grader.rows``); only the row's position
+    by student id stays in memory.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
@@ -221,17 +222,19 @@ def _write_gradebook(
 
 
 class Entries:
-    """The entries ``discover`` finds under a folder, held compactly: a class of 100,000
-    files is some 6 MB as names, 35 MB as ``Path`` objects (which are let go at once)."""
+    """The entries ``discover`` finds under a folder, held compactly and let go as they
+    are read: a class of 100,000 files is some 5 MB of names (35 MB as ``Path``s)."""
 
     def __init__(self, path: Path, *, exclude: Sequence[Path] = ()) -> None:
         self.path = path
         self._texts: list[str] = []
         self._kinds = bytearray()
         self._ids: dict[int, str | None] = {}
-        for location, folder_id in discover(path, exclude=exclude):
+        for location, folder_id in iter_discover(path, exclude=exclude):
             inside = location.parent == path
-            self._texts.append(location.name if inside else str(location))
+            # a copy: pathlib interns the name, and 100,000 interned names grow Python's
+            # table of them by 7 MB for good
+            self._texts.append("".join(location.name) if inside else str(location))
             self._kinds.append(inside + 2 * (folder_id is not None))
             if folder_id is not None and folder_id != location.name:
                 self._ids[len(self._texts) - 1] = folder_id
@@ -240,8 +243,10 @@ class Entries:
         return len(self._texts)
 
     def __iter__(self) -> Iterator[tuple[Path, str | None]]:
-        """``(location, folder id)`` as ``discover`` gave them, one by one."""
-        for index, (text, kind) in enumerate(zip(self._texts, self._kinds, strict=True)):
+        """``(location, folder id)`` as ``discover`` gives them, one by one, once: each
+        name is let go as it is given."""
+        for index, kind in enumerate(self._kinds):
+            text, self._texts[index] = self._texts[index], ""
             location = self.path / text if kind & 1 else Path(text)
             folder_id = self._ids.get(index, location.name) if kind & 2 else None
             yield location, folder_id

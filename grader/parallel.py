@@ -14,6 +14,8 @@ by several workers; a worker keeps the last such file it read, so it reads it on
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,6 +34,7 @@ PART_BYTES = 64 * 1024
 """A class CSV is graded in parts of about this many bytes (some fifty students)."""
 IN_FLIGHT = 4
 """Chunks handed out per worker ahead of the one the parent is writing."""
+ORPHAN_CHECK_SECONDS = 1.0
 
 Task = tuple[str, str | None, int, int]
 """One entry of ``discover`` to grade: its path, the student id its folder gives, and
@@ -91,10 +94,21 @@ _last_read: tuple[tuple[str, str | None], list[Submission | Unreadable]] | None 
 
 
 def _start(rubric: Rubric) -> None:
-    """Solve the key, once per worker."""
+    """Solve the key, once per worker; leave when the parent is gone."""
     global _key, _known
     _key = solve(rubric)
     _known = [answer.id for answer in rubric.answers]
+    parent = os.getppid()
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
+
+
+def _orphan_watch(parent: int) -> None:
+    """A parent killed outright (SIGTERM, SIGKILL) cannot stop its workers, which would
+    otherwise wait for work forever: they check once a second that it is still theirs."""
+    while True:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _grade_chunk(chunk: list[Task]) -> list[Prepared]:

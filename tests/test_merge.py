@@ -60,8 +60,9 @@ def shown_rubric(tmp_path: Path) -> str:
 
 @pytest.fixture
 def class_folder(tmp_path: Path, hw_key: AnswerKey) -> Path:
-    """The examples (JSON, CSV, a class CSV, a student folder, a broken file) and more
-    students built from the key, one of whom submitted twice, in each half."""
+    """The examples (JSON, CSV, a class CSV, a student folder, a broken file), more
+    students built from the key, one of whom submitted twice, in each half, and one
+    whose answers strict JSON cannot hold as they are (NaN, lists nested 40 deep)."""
     folder = tmp_path / "class"
     shutil.copytree(EXAMPLES, folder)
     plain = hw_key.to_json()
@@ -70,6 +71,8 @@ def class_folder(tmp_path: Path, hw_key: AnswerKey) -> Path:
         (folder / f"m{number}.json").write_text(
             json.dumps({"student_id": f"m{number}", "answers": answers}), encoding="utf-8"
         )
+    odd = '{"answers": {"q1.yhat": [NaN, 1, Infinity], "q2d.yhat": -Infinity, "q2b.DF": %s}}'
+    (folder / "n-odd.json").write_text(odd % ("[" * 40 + "1" + "]" * 40), encoding="utf-8")
     again = dict(plain, **{"q1.yhat": [-x for x in plain["q1.yhat"]]})
     (folder / "zz-ada-again.json").write_text(
         json.dumps({"student_id": "ada", "answers": again}), encoding="utf-8"

@@ -85,7 +85,20 @@ def inline(value: Any) -> str:
     if isinstance(value, str):
         text = value[:1000]
     else:  # clip first: a student's million-entry list must not be serialised whole
-        text = json.dumps(_clip(value), ensure_ascii=False, default=str)
+        small = not isinstance(value, list | dict) or (
+            isinstance(value, list)
+            and len(value) <= 40
+            and all(
+                not isinstance(each, list | dict)
+                or (
+                    isinstance(each, list)
+                    and len(each) <= 40
+                    and not any(isinstance(x, list | dict) for x in each)
+                )
+                for each in value
+            )
+        )
+        text = json.dumps(value if small else _clip(value), ensure_ascii=False, default=str)
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
 
