@@ -9,6 +9,7 @@ turn a ``GraderError`` into a message on stderr and its exit status.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -76,6 +77,10 @@ class Progress:
             self.stream.flush()
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command("grade")
 def grade(
     submissions: Annotated[
@@ -126,6 +131,9 @@ def grade(
     from grader.rubric_file import load_rubric
     from grader.solver import solve
 
+    # A `kill` (SIGTERM, as CI and batch schedulers send) unwinds like Ctrl-C, so the
+    # staging folder is removed and the previous outputs stay as they were.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         key = solve(load_rubric(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
