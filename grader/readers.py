@@ -397,8 +397,10 @@ def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str)
     student_id = _student_id(data.get("student_id"), default_id, source)
     stripped: dict[str, Any] = {}
     twice = parser.twice(answers)
+    renamed = _case_matches(answers, known_ids)
+    warnings += _case_warnings(renamed)
     for name, value in answers.items():
-        key = name.strip()
+        key = (renamed[name] if name in renamed else name).strip()
         if key in stripped and key not in twice:
             twice.append(key)
         stripped[key] = value
@@ -482,8 +484,11 @@ def _read_student_csv(
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = []
+    renamed = _case_matches((row[0].strip() for row in rows), known_ids)
+    warnings += _case_warnings(renamed)
     for number, row in enumerate(rows, start=2):
         question = row[0].strip()
+        question = renamed.get(question, question)
         if not question:
             continue
         if len(row) > 2 and any(cell.strip() for cell in row[2:]):
@@ -509,8 +514,9 @@ def _read_class_csv(
     rows: list[list[str]], source: str, known_ids: Sequence[str], decimal_comma: bool
 ) -> Iterator[Submission | Unreadable]:
     header = [cell.strip() for cell in rows[0]]
-    columns = header[1:]
-    header_warnings = list(_unknown_ids(dict.fromkeys(columns), known_ids))
+    renamed = _case_matches(header[1:], known_ids)
+    columns = [renamed.get(name, name) for name in header[1:]]
+    header_warnings = _case_warnings(renamed) + _unknown_ids(dict.fromkeys(columns), known_ids)
     duplicates = sorted(name for name, n in Counter(columns).items() if n > 1 and name)
     if duplicates:
         header_warnings.insert(
@@ -541,6 +547,30 @@ def _read_class_csv(
             continue
         answers = {name: cell for name, cell in zip(columns, row[1:], strict=False) if name}
         yield Submission(student_id, where, answers, tuple(header_warnings), decimal_comma)
+
+
+def _case_matches(names: Iterable[str], known_ids: Sequence[str]) -> dict[str, str]:
+    """Names that are an answer id but for case and surrounding spaces (``Q2d.yhat``,
+    `` q1.yhat``), mapped to that id when exactly one id fits."""
+    known = set(known_ids)
+    by_folded: dict[str, list[str]] = {}
+    for answer_id in known_ids:
+        by_folded.setdefault(answer_id.casefold(), []).append(answer_id)
+    found: dict[str, str] = {}
+    for name in names:
+        if name in known or name in found or len(name) > 200:
+            continue
+        fits = by_folded.get(name.strip().casefold(), [])
+        if len(fits) == 1:
+            found[name] = fits[0]
+    return found
+
+
+def _case_warnings(renamed: dict[str, str]) -> list[str]:
+    return [
+        f"answer id '{_short(name)}' read as {answer_id} (write ids as the rubric does)"
+        for name, answer_id in list(renamed.items())[:MAX_WARNINGS]
+    ]
 
 
 def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str]) -> list[str]:

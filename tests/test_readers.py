@@ -474,3 +474,18 @@ def test_any_json_document_is_a_submission_or_the_projects_own_error(
     except GraderError:
         return
     assert len(read) == 1 and isinstance(read[0], Submission)
+
+
+def test_answer_ids_differing_only_in_case_are_read_with_a_warning(tmp_path: Path) -> None:
+    """'Q2d.yhat' in a class header, a CSV row or a JSON key is q2d.yhat, and the student
+    is told; an id matching no answer id however cased stays unknown."""
+    known = ["q2d.yhat", "q2b.DF"]
+    (tmp_path / "class.csv").write_text("student_id,Q2d.yhat,Q2B.df\nbob,0.0567,1\n")
+    (tmp_path / "dan.json").write_text('{"answers": {"Q2D.YHAT": 0.0567, "q9": 1}}')
+    (bob,) = read_file(tmp_path / "class.csv", known)
+    (dan,) = read_file(tmp_path / "dan.json", known)
+    assert isinstance(bob, Submission) and isinstance(dan, Submission)
+    assert set(bob.answers) == {"q2d.yhat", "q2b.DF"}
+    assert set(dan.answers) == {"q2d.yhat", "q9"}
+    assert "answer id 'Q2D.YHAT' read as q2d.yhat (write ids as the rubric does)" in dan.warnings
+    assert any(w.startswith("unknown answer id 'q9'") for w in dan.warnings)
