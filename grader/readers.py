@@ -62,9 +62,7 @@ def discover(path: Path, *, exclude: Sequence[Path] = ()) -> list[tuple[Path, st
     return list(iter_discover(path, exclude=exclude))
 
 
-def iter_discover(
-    path: Path, *, exclude: Sequence[Path] = ()
-) -> Iterator[tuple[Path, str | None]]:
+def iter_discover(path: Path, *, exclude: Sequence[Path] = ()) -> Iterator[tuple[Path, str | None]]:
     """``discover``, one entry at a time: a list of 100,000 ``Path``s is 35 MB, most of
     the memory `grade` needs for a class that large (``grader.batch`` keeps names)."""
     if path.is_file():
@@ -90,8 +88,7 @@ def iter_discover(
         child = path / name
         if (
             excluded
-            and (_resolved(child) if child.is_symlink() else resolved_folder / name)
-            in excluded
+            and (_resolved(child) if child.is_symlink() else resolved_folder / name) in excluded
         ):
             continue
         suffix = child.suffix.lower()
@@ -400,7 +397,7 @@ def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str)
     renamed = _case_matches(answers, known_ids)
     warnings += _case_warnings(renamed)
     for name, value in answers.items():
-        key = (renamed[name] if name in renamed else name).strip()
+        key = renamed.get(str(name), str(name)).strip()
         if key in stripped and key not in twice:
             twice.append(key)
         stripped[key] = value
