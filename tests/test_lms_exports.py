@@ -135,8 +135,11 @@ MOODLE_ROSTER = (
 )
 
 
-def grade(*args: str) -> Any:
-    return CliRunner().invoke(app, ["grade", *args])
+def grade(submissions: Path, out: Path, *options: str) -> Any:
+    """`grade SUBMISSIONS --rubric hw.yaml --out OUT [options]` through CliRunner."""
+    return CliRunner().invoke(
+        app, ["grade", str(submissions), "--rubric", str(HW), "--out", str(out), *options]
+    )
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -165,17 +168,7 @@ def test_canvas_export_passes_the_importers_header_rule(
     passes the header rule, and names its one assignment column `Title (id)`."""
     roster = canvas_roster(tmp_path / "canvas.csv", layout)
     out = tmp_path / "grades"
-    result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "canvas",
-        "--roster",
-        str(roster),
-    )
+    result = grade(submissions, out, "--format", "canvas", "--roster", str(roster))
     assert result.exit_code == 1, result.output  # 104.json cannot be read
     header, *rows = read_csv(out / "canvas.csv")
     assert canvas_accepts_header(header)
@@ -194,11 +187,8 @@ def test_canvas_scores_are_matched_by_login_user_id_and_id(
     Eve, with no submission, is left blank; zed, on no roster, is left out."""
     out = tmp_path / "grades"
     grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
+        submissions,
+        out,
         "--format",
         "canvas",
         "--roster",
@@ -220,11 +210,8 @@ def test_canvas_golden(tmp_path: Path, submissions: Path, update_golden: bool) -
     """canvas.csv and roster-report.csv of a class against a full Canvas export."""
     out = tmp_path / "grades"
     grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
+        submissions,
+        out,
         "--format",
         "canvas",
         "--roster",
@@ -244,15 +231,7 @@ def test_unmatched_submissions_are_reported_on_stderr_and_in_a_file(
     Eve's missing submission."""
     out = tmp_path / "grades"
     result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "canvas",
-        "--roster",
-        str(canvas_roster(tmp_path / "c.csv")),
+        submissions, out, "--format", "canvas", "--roster", str(canvas_roster(tmp_path / "c.csv"))
     )
     assert "zed: not on the roster" in result.stderr
     assert "1 roster student(s) have no submission" in result.stderr
@@ -269,15 +248,7 @@ def test_a_second_submission_for_one_roster_student_is_reported(
     )
     out = tmp_path / "grades"
     result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "canvas",
-        "--roster",
-        str(canvas_roster(tmp_path / "c.csv")),
+        submissions, out, "--format", "canvas", "--roster", str(canvas_roster(tmp_path / "c.csv"))
     )
     assert "already matched by" in result.stderr
     cells = {row[0]: row[-1] for row in read_csv(out / "canvas.csv")[2:]}
@@ -290,11 +261,8 @@ def test_assignment_id_option_names_the_column(tmp_path: Path, submissions: Path
     for assignment_id, column in (("4400", "Quiz 1 (4400)"), ("999", f"{TITLE} (999)")):
         out = tmp_path / assignment_id
         grade(
-            str(submissions),
-            "--rubric",
-            str(HW),
-            "--out",
-            str(out),
+            submissions,
+            out,
             "--format",
             "canvas",
             "--roster",
@@ -310,17 +278,7 @@ def test_without_an_assignment_id_nothing_is_written(tmp_path: Path, submissions
     (Canvas would otherwise create a new assignment)."""
     roster = canvas_roster(tmp_path / "canvas.csv", assignments=["Quiz 1 (4400)"])
     out = tmp_path / "grades"
-    result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "canvas",
-        "--roster",
-        str(roster),
-    )
+    result = grade(submissions, out, "--format", "canvas", "--roster", str(roster))
     assert result.exit_code == 2
     assert "--assignment-id" in result.stderr and "Quiz 1 (4400)" in result.stderr
     assert not out.exists() or not any(out.iterdir())
@@ -341,7 +299,7 @@ def test_bad_option_combinations_exit_2(
     """Options that do not go together stop the command before anything is written."""
     roster = canvas_roster(tmp_path / "canvas.csv")
     args = [str(roster) if arg == "ROSTER" else arg for arg in args]
-    result = grade(str(submissions), "--rubric", str(HW), "--out", str(tmp_path / "g"), *args)
+    result = grade(submissions, tmp_path / "g", *args)
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "g" / "gradebook.csv").exists()
@@ -356,17 +314,7 @@ def test_a_semicolon_export_with_a_bom_is_read(tmp_path: Path, submissions: Path
     csv.writer(buffer, delimiter=";").writerows(rows)
     roster.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8")
     out = tmp_path / "grades"
-    grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "canvas",
-        "--roster",
-        str(roster),
-    )
+    grade(submissions, out, "--format", "canvas", "--roster", str(roster))
     header, _, *students = read_csv(out / "canvas.csv")
     assert header[:-1] == LAYOUTS["sis"]
     assert [row[0] for row in students] == [student[0] for student in CANVAS_STUDENTS]
@@ -376,30 +324,17 @@ def test_a_roster_canvas_would_reject_is_refused(tmp_path: Path, submissions: Pa
     """SIS User ID without SIS Login ID after it is not a Canvas layout: exit 2."""
     roster = canvas_roster(tmp_path / "c.csv", ["Student", "ID", "SIS User ID", "Section"])
     assert not canvas_accepts_header([*["Student", "ID", "SIS User ID", "Section"], "HW (1)"])
-    result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(tmp_path / "g"),
-        "--format",
-        "canvas",
-        "--roster",
-        str(roster),
-    )
+    result = grade(submissions, tmp_path / "g", "--format", "canvas", "--roster", str(roster))
     assert result.exit_code == 2
     assert "not a Canvas gradebook export" in result.stderr
 
 
 def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: Path) -> None:
     """gradebook.csv (CONTRACT §3) is the same with or without an LMS format."""
-    grade(str(submissions), "--rubric", str(HW), "--out", str(tmp_path / "plain"))
+    grade(submissions, tmp_path / "plain")
     grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(tmp_path / "canvas"),
+        submissions,
+        tmp_path / "canvas",
         "--format",
         "canvas",
         "--roster",
@@ -423,17 +358,7 @@ def test_moodle_with_a_roster(tmp_path: Path, submissions: Path, update_golden: 
     roster = tmp_path / "moodle-roster.csv"
     roster.write_text(MOODLE_ROSTER, encoding="utf-8")
     out = tmp_path / "grades"
-    result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(out),
-        "--format",
-        "moodle",
-        "--roster",
-        str(roster),
-    )
+    result = grade(submissions, out, "--format", "moodle", "--roster", str(roster))
     assert "zed: not on the roster" in result.stderr
     header, *rows = read_csv(out / "moodle.csv")
     assert header == ["Email address", TITLE, f"Feedback: {TITLE}"]
@@ -459,7 +384,7 @@ def test_moodle_without_a_roster(tmp_path: Path, submissions: Path, update_golde
         json.dumps({"student_id": "=cmd|' /C calc'!A0", "answers": {}}), encoding="utf-8"
     )
     out = tmp_path / "grades"
-    result = grade(str(submissions), "--rubric", str(HW), "--out", str(out), "--format", "moodle")
+    result = grade(submissions, out, "--format", "moodle")
     assert result.exit_code == 1
     header, *rows = read_csv(out / "moodle.csv")
     assert header == ["Username", TITLE, f"Feedback: {TITLE}"]
@@ -474,16 +399,6 @@ def test_moodle_roster_needs_an_identifier_column(tmp_path: Path, submissions: P
     """A roster with no username, e-mail or ID number column: exit 2, saying which it needs."""
     roster = tmp_path / "roster.csv"
     roster.write_text("First name,Last name\nAda,Lovelace\n", encoding="utf-8")
-    result = grade(
-        str(submissions),
-        "--rubric",
-        str(HW),
-        "--out",
-        str(tmp_path / "g"),
-        "--format",
-        "moodle",
-        "--roster",
-        str(roster),
-    )
+    result = grade(submissions, tmp_path / "g", "--format", "moodle", "--roster", str(roster))
     assert result.exit_code == 2
     assert "no identifier column" in result.stderr
