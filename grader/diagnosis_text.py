@@ -59,8 +59,11 @@ class Finding:
 
 
 def label(entry: KeyEntry) -> str:
-    """The answer as the homework names it: ∂L/∂v, ŷ, ... or 'answer'."""
+    """The answer as the homework names it: its rubric title, else ∂L/∂v, ŷ, ... or
+    'answer'."""
     answer = entry.answer
+    if answer.title:  # the instructor's own name for it (problem 3's ∂E/∂v, say)
+        return answer.title
     if isinstance(answer, NetworkAnswer):
         return _SYMBOL.get(answer.quantity, answer.quantity)
     return "answer"
