@@ -109,6 +109,11 @@ def _rubric_error(error: ValidationError, source: str) -> RubricError:
         bound = next(iter(ctx.values()), "")
         bound = f"{bound:g}" if isinstance(bound, int | float) else bound
         message = f"must be {sign} {bound}, got {_show(first.get('input'))}"
+    elif kind == "too_short":
+        least = ctx.get("min_length", 1)
+        count = len(first.get("input") or ())
+        got = "none" if count == 0 else str(count)
+        message = f"must have at least {least} entr{'y' if least == 1 else 'ies'}, got {got}"
     else:
         message = f"{first['msg']}, got {_show(first.get('input'))}"
     if len(errors) > 1:

@@ -121,6 +121,10 @@ BAD = {
         "hw.yaml: line 19, column 4: YAML does not parse: expected <block end>, but found "
         "'<block mapping start>'",
     ),
+    "no-answers": (
+        edited(lambda d: d.update(answers=[])),
+        "hw.yaml: answers: must have at least 1 entry, got none",
+    ),
     "not-a-mapping": (
         "- just\n- a list\n",
         "hw.yaml: a rubric must be a mapping of keys, got list",
