@@ -10,7 +10,6 @@ the same order, so the outputs are the same bytes.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -215,7 +214,7 @@ def _write_gradebook(
 ) -> None:
     """``render_gradebook``, streamed row by row (each row's line was formatted when the
     result was rendered); also counts each row in the summary."""
-    csv.writer(file, lineterminator="\n").writerow(gradebook.header(answer_ids))
+    file.write(gradebook.csv_text([gradebook.header(answer_ids)]))
     for row in rows.rows():
         file.write(row.line)
         summary.add(row.score, row.graded, row.statuses, row.diagnoses)

@@ -11,8 +11,6 @@ for the exports and as plain ``Row``s for the gradebook.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import tempfile
 from array import array
@@ -42,11 +40,9 @@ def row_text(
     the result without its answers and messages, with only the warnings starting with
     one of ``kept_warnings`` (they go in the gradebook's status column)."""
     row = replace(result, warnings=tuple(w for w in result.warnings if w.startswith(kept_warnings)))
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(gradebook.row(row, answer_ids))
     return json.dumps(
         [
-            buffer.getvalue(),
+            gradebook.csv_text([gradebook.row(row, answer_ids)]),
             row.student_id,
             row.source,
             row.score,

@@ -15,8 +15,6 @@ student-column count that follows it (``app/models/gradebook_importer.rb``).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -175,16 +173,14 @@ def _one_line(text: str) -> str:
 
 def render_canvas(roster: CanvasRoster, match: RosterMatch, column: str, max_score: float) -> str:
     """The import file: the roster's student columns and the one assignment column."""
-    from grader.render.gradebook import number, safe_text
+    from grader.render.gradebook import csv_text, number, safe_text
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*roster.roster.header, column])
+    rows = [[*roster.roster.header, column]]
     if roster.points_row is not None:
-        writer.writerow([*roster.points_row, number(max_score)])
+        rows.append([*roster.points_row, number(max_score)])
     for student, result in match.pairs:
         # The roster's own cells are copied, but made inert: a name beginning with '='
         # would be run as a formula by the spreadsheet an instructor checks the file in.
         cells = [safe_text(cell) for cell in student.cells]
-        writer.writerow([*cells, "" if result is None else number(result.score)])
-    return buffer.getvalue()
+        rows.append([*cells, "" if result is None else number(result.score)])
+    return csv_text(rows)

@@ -97,12 +97,6 @@ def encode_result(data: dict[str, Any]) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def decode_result(encoded: str) -> dict[str, Any]:
-    """The inverse of ``encode_result`` (for tests and for debugging a workflow run)."""
-    data: dict[str, Any] = json.loads(base64.b64decode(encoded, validate=True).decode("utf-8"))
-    return data
-
-
 def summing_scores(scores: Sequence[float], total: float) -> list[float]:
     """Scores rounded to ``PLACES`` decimals whose left-to-right float sum is exactly the
     total rounded the same way (largest remainders get the rounding units)."""

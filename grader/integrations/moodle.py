@@ -10,8 +10,6 @@ grade, which Moodle imports as "no grade", with the feedback "no submission".
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,13 +112,11 @@ def render_moodle(
     rows: Sequence[tuple[str, StudentResult | None]], identifier_header: str, title: str
 ) -> str:
     """The import file: identifier, grade (empty for no submission), feedback."""
-    from grader.render.gradebook import number, safe_text
+    from grader.render.gradebook import csv_text, number, safe_text
 
     item = " ".join(title.split())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([identifier_header, item, f"Feedback: {item}"])
+    lines = [[identifier_header, item, f"Feedback: {item}"]]
     for identifier, result in rows:
         grade = "" if result is None else number(result.score)
-        writer.writerow([identifier, grade, safe_text(feedback_text(result))])
-    return buffer.getvalue()
+        lines.append([identifier, grade, safe_text(feedback_text(result))])
+    return csv_text(lines)

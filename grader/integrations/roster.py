@@ -11,8 +11,6 @@ roster student are both reported, never silently dropped.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,14 +107,15 @@ def _fold(text: str) -> str:
 def render_roster_report(match: RosterMatch) -> str:
     """``roster-report.csv``: roster students with no submission, and submissions that
     match no roster student (and so are in no LMS file)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["problem", "roster_student", "student_id", "source"])
-    for student in match.missing:
-        writer.writerow([NO_SUBMISSION, safe(student.label), "", ""])
-    for result, reason in match.unmatched:
-        writer.writerow([safe(reason), "", safe(result.student_id), safe(result.source)])
-    return buffer.getvalue()
+    from grader.render.gradebook import csv_text
+
+    rows = [["problem", "roster_student", "student_id", "source"]]
+    rows += [[NO_SUBMISSION, safe(student.label), "", ""] for student in match.missing]
+    rows += [
+        [safe(reason), "", safe(result.student_id), safe(result.source)]
+        for result, reason in match.unmatched
+    ]
+    return csv_text(rows)
 
 
 def safe(text: str) -> str:

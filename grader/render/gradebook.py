@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from grader.results import StudentResult
 
@@ -31,13 +31,16 @@ def row(result: StudentResult, answer_ids: Sequence[str]) -> list[str]:
     ]
 
 
-def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]) -> str:
+def csv_text(rows: Iterable[Sequence[str]]) -> str:
+    """Rows as CSV text, the one way every CSV we write is laid out (``\n`` endings)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header(answer_ids))
-    for result in results:
-        writer.writerow(row(result, answer_ids))
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
+
+
+def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]) -> str:
+    """The whole gradebook at once (``grader.batch`` streams the same lines)."""
+    return csv_text([header(answer_ids), *(row(result, answer_ids) for result in results)])
 
 
 def number(value: float) -> str:
