@@ -20,7 +20,7 @@ fully right are examined, on graphs built once per answer key (``grader.recomput
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -64,24 +64,81 @@ def reconsider(
     if item.status in ("correct", "missing") or isinstance(entry.expected, Expressions):
         return item
     if item.status == "unreadable":
-        return _read_again(item, entry, key)
+        return _once(item, None, key, lambda: _read_again(item, entry, key))
     answer = values.get(item.id)
     if not isinstance(answer, np.ndarray):
         return item
-    findings = explain(entry, answer, values, for_key(key))
+    graphs = for_key(key)
+    wrong = wrong_earlier(entry, values, graphs)
+    findings = _explained(entry, answer, wrong, graphs)
     if not findings:
         return item
-    return _rescored(item, entry, answer, findings, key)
+    return _once(item, findings, key, lambda: _rescored(item, entry, answer, findings, key))
+
+
+_REDONE: dict[tuple[int, int, int], tuple[object, ...]] = {}
+
+
+def _once(
+    item: ItemResult,
+    findings: list[Finding] | None,
+    key: AnswerKey,
+    redo: Callable[[], ItemResult],
+) -> ItemResult:
+    """``redo()``, once for each item and findings (both memoized, ``grading`` and
+    ``_explained``, so a repeated answer comes back as the same objects): the answer,
+    and so the item, comes from the item's raw answer."""
+    slot = (id(item), id(findings), id(key))
+    cached = _REDONE.get(slot)
+    if cached is not None and cached[0] is item and cached[1] is findings and cached[2] is key:
+        result = cached[3]
+        assert isinstance(result, ItemResult)
+        return result
+    result = redo()
+    if len(_REDONE) >= _FINDINGS_MAX:
+        _REDONE.clear()
+    _REDONE[slot] = (item, findings, key, result)  # kept alive: their ids are not reused
+    return result
+
+
+# Performance (profile of `grade`): ``explain`` cost about 0.5 ms an answer, a third of
+# grading a class. Its findings depend only on the answer, the wrong earlier answers and
+# the key, and a class makes the same mistakes with the same numbers (a sign, a factor
+# two of the same rounded value): they are memoized on those values' bytes (bounded).
+
+_FINDINGS: dict[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = {}
+_FINDINGS_MAX = 2048
+
+
+def _explained(
+    entry: KeyEntry, answer: Array, wrong: Mapping[str, Array], graphs: KeyGraphs
+) -> list[Finding]:
+    """``explain``, memoized."""
+    slot = (
+        id(graphs),
+        entry.answer.id,
+        answer.shape,
+        answer.tobytes(),
+        tuple((answer_id, value.shape, value.tobytes()) for answer_id, value in wrong.items()),
+    )
+    cached = _FINDINGS.get(slot)
+    if cached is not None and cached[0] is graphs:
+        return cached[1]
+    findings = explain(entry, answer, wrong, graphs)
+    if len(_FINDINGS) >= _FINDINGS_MAX:
+        _FINDINGS.clear()
+    _FINDINGS[slot] = (graphs, findings)  # graphs kept alive: its id is not reused meanwhile
+    return findings
 
 
 def explain(
-    entry: KeyEntry, answer: Array, values: Mapping[str, StudentValue], graphs: KeyGraphs
+    entry: KeyEntry, answer: Array, wrong: Mapping[str, Array], graphs: KeyGraphs
 ) -> list[Finding]:
-    """What explains the answer's wrong entries, in the order of the module docstring."""
+    """What explains the answer's wrong entries, given the student's wrong earlier
+    answers (``wrong_earlier``), in the order of the module docstring."""
     found = candidates(entry, graphs)
     accepted = compare.within(entry.grading.tolerance, answer, found.expected)
     claimer = _Claimer(entry, answer, accepted, found.small)
-    wrong = wrong_earlier(entry, values, graphs)
     ecf = carried_forward(entry, graphs, wrong) if wrong else None
     if ecf is not None and claimer.entries(ecf, slips=ECF_SLIPS):
         claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, None)

@@ -26,29 +26,26 @@ from grader.values import StudentValue
 Array = NDArray[np.float64]
 
 
-class _Verdicts:
-    """Whether each of one student's answers is wrong, worked out once per student: the
-    answers of a submission are examined one after another against the same values."""
+# Performance: whether an earlier answer is wrong is asked for every later answer that
+# is wrong; answers are memoized read-only arrays (``grader.grading``), shared between
+# the students who wrote them alike, so the verdict is kept by the array (bounded).
 
-    def __init__(self) -> None:
-        self.values: Mapping[str, StudentValue] | None = None
-        self.wrong: dict[str, tuple[Array, KeyGraphs, bool]] = {}
-
-    def is_wrong(
-        self, values: Mapping[str, StudentValue], answer_id: str, value: Array, graphs: KeyGraphs
-    ) -> bool:
-        if values is not self.values:
-            self.values, self.wrong = values, {}
-        known = self.wrong.get(answer_id)
-        if known is not None and known[0] is value and known[1] is graphs:
-            return known[2]
-        earlier = graphs.key[answer_id]
-        verdict = not np.all(compare.within(earlier.grading.tolerance, value, earlier.expected))
-        self.wrong[answer_id] = (value, graphs, verdict)
-        return verdict
+_VERDICTS: dict[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = {}
+_VERDICTS_MAX = 8192
 
 
-_VERDICTS = _Verdicts()
+def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs) -> bool:
+    slot = (id(value), answer_id, id(graphs))
+    known = _VERDICTS.get(slot)
+    if known is not None and known[0] is value and known[1] is graphs:
+        return known[2]
+    earlier = graphs.key[answer_id]
+    verdict = not np.all(compare.within(earlier.grading.tolerance, value, earlier.expected))
+    if not value.flags.writeable:  # a writable array could change under its verdict
+        if len(_VERDICTS) >= _VERDICTS_MAX:
+            _VERDICTS.clear()
+        _VERDICTS[slot] = (value, graphs, verdict)  # kept alive: the id is not reused
+    return verdict
 
 
 def wrong_earlier(
@@ -58,7 +55,7 @@ def wrong_earlier(
     found: dict[str, Array] = {}
     for answer_id in graphs.earlier.get(entry.answer.id, ()):
         value = values.get(answer_id)
-        if isinstance(value, np.ndarray) and _VERDICTS.is_wrong(values, answer_id, value, graphs):
+        if isinstance(value, np.ndarray) and _is_wrong(answer_id, value, graphs):
             found[answer_id] = value
     return found
 

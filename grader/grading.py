@@ -9,6 +9,7 @@ fully right is then examined for carried-forward errors and named mistakes
 from __future__ import annotations
 
 import functools
+import json
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +33,7 @@ def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
     items: list[ItemResult] = []
     for entry in key:
         raw = submission.answers.get(entry.answer.id)
-        item, value = grade_item(entry, raw, key, decimal_comma=submission.decimal_comma)
+        item, value = _graded_item(entry, raw, key, submission.decimal_comma)
         if value is not None:
             values[entry.answer.id] = value
         items.append(item)
@@ -74,6 +75,44 @@ def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
         error=unreadable.error,
         items=items,
     )
+
+
+# Performance (profile of `grade`): a class gives the same answer again and again (the
+# key's values rounded alike, the same slip on the same numbers): at N = 2,000 half of
+# the answers were repeats. Reading and scoring an answer depends only on the answer as
+# written, so the item and the value read are memoized on it (bounded); the value is
+# made read-only, as it is shared between students. Renderers recognise a repeated item
+# by identity (``grader.render``) and reuse its text.
+
+_ITEMS: dict[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = {}
+_ITEMS_MAX = 8192
+
+
+def _graded_item(
+    entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool
+) -> tuple[ItemResult, StudentValue | None]:
+    """``grade_item``, memoized on the raw answer's JSON text."""
+    kind = type(raw)
+    if kind is str or raw is None:
+        text = raw
+    elif kind is float or kind is int:
+        text = repr(raw)  # not the number: -0.0 == 0.0, and NaN is not even itself
+    else:
+        try:
+            text = json.dumps(raw, ensure_ascii=False, check_circular=False)
+        except (TypeError, ValueError, RecursionError):
+            return grade_item(entry, raw, key, decimal_comma=decimal_comma)
+    slot = (id(key), entry.answer.id, decimal_comma, kind, text)
+    cached = _ITEMS.get(slot)
+    if cached is not None and cached[0] is key:
+        return cached[1], cached[2]
+    item, value = grade_item(entry, raw, key, decimal_comma=decimal_comma)
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    if len(_ITEMS) >= _ITEMS_MAX:
+        _ITEMS.clear()
+    _ITEMS[slot] = (key, item, value)  # the key kept alive: its id is not reused meanwhile
+    return item, value
 
 
 def grade_item(
