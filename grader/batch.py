@@ -83,7 +83,7 @@ def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
     otherwise (a NaN or an infinity as text, lists nested too deep cut short), the
     feedback is made from the record, as ``grader merge`` makes it.
     """
-    record = json.dumps(result.to_json(), ensure_ascii=False)
+    record = result.to_json_text()
     shown = result
     if any(mark in record for mark in _REWRITTEN):
         shown = restore(json.loads(record), key)

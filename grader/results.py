@@ -7,9 +7,12 @@ format errors apart from scores.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from grader.memo import by_identity
 
 ItemStatus = Literal["correct", "partial", "incorrect", "missing", "unreadable"]
 StudentStatus = Literal["graded", "error"]
@@ -84,6 +87,11 @@ def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
     return False
 
 
+@by_identity(8192)
+def _item_text(item: ItemResult) -> str:
+    return json.dumps(item.to_json(), ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class StudentResult:
     """One student's grading: every answer of the rubric, or the reason none could be read."""
@@ -118,6 +126,21 @@ class StudentResult:
             "warnings": list(self.warnings),
             "items": [item.to_json() for item in self.items],
         }
+
+    def to_json_text(self) -> str:
+        """``json.dumps(self.to_json(), ensure_ascii=False)``: the ``results.jsonl``
+        record, each item's text made once per distinct item (``grader.memo``)."""
+        head = {
+            "student_id": self.student_id,
+            "source": self.source,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "error": self.error,
+            "warnings": list(self.warnings),
+        }
+        items = ", ".join(map(_item_text, self.items))
+        return json.dumps(head, ensure_ascii=False)[:-1] + f', "items": [{items}]}}'
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StudentResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.memo import by_identity
 from grader.results import ItemResult, StudentResult
 from grader.rubric import Rubric
 
@@ -46,32 +47,41 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
     if result.warnings:
         lines.append("")
     lines += ["| Answer | Result | Points |", "|---|---|---|"]
-    for item in result.items:
-        lines.append(
-            f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
-        )
+    lines += map(_table_line, result.items)
     lines.append("")
     if result.status == "graded":
-        for item in result.items:
-            lines += _item_section(item, rubric)
+        lines += (_item_section(item, rubric) for item in result.items)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _item_section(item: ItemResult, rubric: Rubric) -> list[str]:
+# Rendered once per distinct item (``grader.memo``): most students' items are repeats.
+
+
+@by_identity(8192)
+def _table_line(item: ItemResult) -> str:
+    return f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
+
+
+@by_identity(8192)
+def _item_section(item: ItemResult, rubric: Rubric) -> str:
+    """The item's section: its lines, each ending with a line break, and a blank line."""
     title = f" — {item.title}" if item.title else ""
     lines = [
         f"## `{item.id}`{title}: {_mark(item)} ({points(item.score)} / {points(item.max_score)})",
         "",
     ]
     if item.status != "missing":
-        lines.append(f"- You wrote: `{inline(item.raw)}`")
-        if item.read is not None and inline(item.read) != inline(item.raw):
-            lines.append(f"- Read as: `{inline(item.read)}`")
+        raw = inline(item.raw)
+        lines.append(f"- You wrote: `{raw}`")
+        if item.read is not None:
+            read = inline(item.read)
+            if read != raw:
+                lines.append(f"- Read as: `{read}`")
     lines.append(f"- {item.message}")
     if rubric.feedback.show_expected and item.status != "correct":
         lines.append(f"- Expected: `{inline(item.expected)}`")
     lines.append("")
-    return lines
+    return "\n".join(lines)
 
 
 def markdown_text(text: str) -> str:

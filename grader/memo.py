@@ -1,0 +1,55 @@
+"""Memoizing by identity: the results of a function of immutable objects, kept for the
+very objects they were computed from.
+
+A class gives the same answer again and again, and grading hands back the same frozen
+``ItemResult`` for the same answer (``grader.grading``), so what is derived from an item
+(its feedback section, its ``results.jsonl`` text) is worked out once per distinct item,
+however many students wrote it. Objects are recognised by ``id``; each entry keeps its
+arguments alive, so an id is never reused while its entry stands. The table is bounded:
+when full it is emptied, which costs only the work of filling it again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function of positional arguments compared by identity (``is``)."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        table: dict[Any, tuple[Any, R]] = {}
+
+        @functools.wraps(function)
+        def memoized(*args: P.args, **kwargs: P.kwargs) -> R:
+            if kwargs:
+                return function(*args, **kwargs)
+            if len(args) == 1:  # the common case, without the tuples
+                (only,) = args
+                hit = table.get(id(only))
+                if hit is not None and hit[0] is only:
+                    return hit[1]
+                result = function(only)
+                if len(table) >= maxsize:
+                    table.clear()
+                table[id(only)] = (only, result)
+                return result
+            slot = tuple(map(id, args))
+            hit = table.get(slot)
+            if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
+                return hit[1]
+            result = function(*args)
+            if len(table) >= maxsize:
+                table.clear()
+            table[slot] = (args, result)
+            return result
+
+        memoized.cache_clear = table.clear  # type: ignore[attr-defined]
+        return memoized
+
+    return decorate
