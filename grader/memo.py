@@ -34,7 +34,7 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 hit = table.get(id(only))
                 if hit is not None and hit[0] is only:
                     return hit[1]
-                result = function(only)
+                result = function(*args, **kwargs)
                 if len(table) >= maxsize:
                     table.clear()
                 table[id(only)] = (only, result)
@@ -43,7 +43,7 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
             hit = table.get(slot)
             if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
                 return hit[1]
-            result = function(*args)
+            result = function(*args, **kwargs)
             if len(table) >= maxsize:
                 table.clear()
             table[slot] = (args, result)
