@@ -9,7 +9,6 @@ fully right is then examined for carried-forward errors and named mistakes
 from __future__ import annotations
 
 import functools
-import json
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -91,16 +90,14 @@ _ITEMS_MAX = 8192
 def _graded_item(
     entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool
 ) -> tuple[ItemResult, StudentValue | None]:
-    """``grade_item``, memoized on the raw answer's JSON text."""
+    """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr)."""
     kind = type(raw)
     if kind is str or raw is None:
         text = raw
-    elif kind is float or kind is int:
-        text = repr(raw)  # not the number: -0.0 == 0.0, and NaN is not even itself
-    else:
+    else:  # a JSON value's repr tells it apart (not the number: -0.0 == 0.0, NaN != NaN)
         try:
-            text = json.dumps(raw, ensure_ascii=False, check_circular=False)
-        except (TypeError, ValueError, RecursionError):
+            text = repr(raw)
+        except (RecursionError, ValueError):  # nested too deep, an int of 4,300+ digits
             return grade_item(entry, raw, key, decimal_comma=decimal_comma)
     slot = (id(key), entry.answer.id, decimal_comma, kind, text)
     cached = _ITEMS.get(slot)

@@ -87,9 +87,13 @@ def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
     return False
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)``, without building an encoder per call."""
+
+
 @by_identity(8192)
 def _item_text(item: ItemResult) -> str:
-    return json.dumps(item.to_json(), ensure_ascii=False)
+    return _ENCODE(item.to_json())
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ class StudentResult:
             "warnings": list(self.warnings),
         }
         items = ", ".join(map(_item_text, self.items))
-        return json.dumps(head, ensure_ascii=False)[:-1] + f', "items": [{items}]}}'
+        return _ENCODE(head)[:-1] + f', "items": [{items}]}}'
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StudentResult:

@@ -39,7 +39,8 @@ def row_text(
     """The row as one line of compact JSON (ASCII, no newline): the gradebook line, and
     the result without its answers and messages, with only the warnings starting with
     one of ``kept_warnings`` (they go in the gradebook's status column)."""
-    row = replace(result, warnings=tuple(w for w in result.warnings if w.startswith(kept_warnings)))
+    kept = tuple(w for w in result.warnings if w.startswith(kept_warnings))
+    row = result if kept == result.warnings else replace(result, warnings=kept)
     return json.dumps(
         [
             gradebook.csv_text([gradebook.row(row, answer_ids)]),

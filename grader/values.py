@@ -186,13 +186,20 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
         return None
     if shape[0] * (shape[1] if len(shape) == 2 else 1) > MAX_ENTRIES:
         return None  # the caps are the general reader's to apply
+    texts = False
     for row in raw if len(shape) == 2 else (raw,):
         if type(row) is not list or len(row) != shape[-1]:
             return None
         for number in row:
             kind = type(number)
-            if kind is not float and (kind is not int or not -(2**53) < number < 2**53):
+            if kind is str:  # a JSON list of numbers as strings, ["0.52", "-1.5e-3"]
+                if len(number) > numbers.MAX_NUMBER_TEXT or not _PLAIN_NUMBER.fullmatch(number):
+                    return None
+                texts = True
+            elif kind is not float and (kind is not int or not -(2**53) < number < 2**53):
                 return None  # an int that large: float() rounds it, as the general reader
+    if texts:  # a plain number's text is read as float() of it, as read_number does
+        raw = [[float(x) for x in row] for row in raw] if len(shape) == 2 else list(map(float, raw))
     return np.array(raw, dtype=np.float64)
 
 

@@ -95,22 +95,31 @@ def inline(value: Any) -> str:
     if isinstance(value, str):
         text = value[:1000]
     else:  # clip first: a student's million-entry list must not be serialised whole
-        small = not isinstance(value, list | dict) or (
-            isinstance(value, list)
-            and len(value) <= 40
-            and all(
-                not isinstance(each, list | dict)
-                or (
-                    isinstance(each, list)
-                    and len(each) <= 40
-                    and not any(isinstance(x, list | dict) for x in each)
-                )
-                for each in value
-            )
-        )
-        text = json.dumps(value if small else _clip(value), ensure_ascii=False, default=str)
+        text = _ENCODE(value if _small(value) else _clip(value))
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _small(value: Any) -> bool:
+    """Is ``value`` shown whole: a scalar, or a list of at most 40 scalars or flat lists
+    of at most 40 scalars?"""
+    if isinstance(value, dict):
+        return False
+    if not isinstance(value, list):
+        return True
+    if len(value) > 40:
+        return False
+    for each in value:
+        if isinstance(each, dict):
+            return False
+        if isinstance(each, list) and (
+            len(each) > 40 or any(isinstance(x, list | dict) for x in each)
+        ):
+            return False
+    return True
 
 
 def _clip(value: Any, depth: int = 0) -> Any:
