@@ -10,8 +10,10 @@ the same order, so the outputs are the same bytes.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -266,6 +268,39 @@ def grade_path(
     the outputs are byte for byte those of one process. Either way the submissions are
     those ``read_all`` reads, in its order.
     """
+    with few_collections():
+        return _grade_path(path, key, out_dir, on_result=on_result, exports=exports, jobs=jobs)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely.
+
+    Performance (profile of `grade`, 10,000 students): a fifth of the time went to the
+    collector, which ran every 700 allocations and, every tenth of those, walked the
+    memoized items. Grading makes millions of small objects and almost no cycles, so the
+    objects alive before the batch (the key, the imports) are frozen out of its reach
+    and it runs 100 times less often.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(70_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _grade_path(
+    path: Path,
+    key: AnswerKey,
+    out_dir: Path,
+    *,
+    on_result: Callable[[Prepared], None] | None,
+    exports: Sequence[Export],
+    jobs: int,
+) -> BatchReport:
     entries = Entries(path, exclude=(out_dir,))
     if jobs > 1:
         from grader.parallel import grade_in_workers

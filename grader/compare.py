@@ -63,6 +63,15 @@ _ALLOWED: dict[tuple[int, bytes], tuple[ToleranceSpec, list[float]]] = {}
 _ALLOWED_MAX = 4096
 
 
+def accepted(answer: list[float], expected: list[float], allowed: list[float]) -> list[bool]:
+    """``within``, on flat lists, with the allowed errors of ``expected`` given."""
+    isfinite = math.isfinite
+    return [
+        isfinite(x) and abs(x - y) <= bound + _ROUNDING_SLACK * max(abs(x), abs(y))
+        for x, y, bound in zip(answer, expected, allowed, strict=True)
+    ]
+
+
 def _within_small(tolerance: ToleranceSpec, a: Array, e: Array) -> list[bool]:
     slot = (id(tolerance), e.tobytes())
     cached = _ALLOWED.get(slot)
@@ -71,11 +80,7 @@ def _within_small(tolerance: ToleranceSpec, a: Array, e: Array) -> list[bool]:
             _ALLOWED.clear()
         # the tolerance is kept with its allowed errors, so its id is not reused meanwhile
         cached = _ALLOWED[slot] = (tolerance, allowed_error(tolerance, e).ravel().tolist())
-    isfinite = math.isfinite
-    return [
-        isfinite(x) and abs(x - y) <= bound + _ROUNDING_SLACK * max(abs(x), abs(y))
-        for x, y, bound in zip(a.ravel().tolist(), e.ravel().tolist(), cached[1], strict=True)
-    ]
+    return accepted(a.ravel().tolist(), e.ravel().tolist(), cached[1])
 
 
 def describe(tolerance: ToleranceSpec) -> str:

@@ -146,36 +146,40 @@ def read_value(entry: KeyEntry, raw: Any, *, decimal_comma: bool = False) -> Stu
     return read_numeric(raw, entry.shape, decimal_comma=decimal_comma)
 
 
-def entry_credit(entry: KeyEntry, value: StudentValue) -> np.ndarray:
-    """Entry by entry, True where the answer is accepted."""
+def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:
+    """Entry by entry (row by row, flat), True where the answer is accepted."""
     if isinstance(entry.expected, Expressions):
         if not isinstance(value, StudentExpressions):
-            return np.zeros(len(entry.expected.exprs), dtype=bool)
-        return np.array(
-            [
-                equivalent(s, e, entry.expected.variables, f"{entry.answer.id}[{index}]")
-                for index, (s, e) in enumerate(zip(value.exprs, entry.expected.exprs, strict=True))
-            ],
-            dtype=bool,
-        )
+            return [False] * len(entry.expected.exprs)
+        return [
+            equivalent(s, e, entry.expected.variables, f"{entry.answer.id}[{index}]")
+            for index, (s, e) in enumerate(zip(value.exprs, entry.expected.exprs, strict=True))
+        ]
     if isinstance(value, StudentExpressions):
-        return np.zeros(np.shape(entry.expected), dtype=bool)
-    return compare.within(entry.grading.tolerance, value, entry.expected)
+        return [False] * entry.size
+    if value.shape == entry.shape:  # always, as read: the key's own allowed errors
+        return compare.accepted(value.ravel().tolist(), entry.flat_expected, entry.allowed)
+    accepted = compare.within(entry.grading.tolerance, value, entry.expected)
+    return [bool(flag) for flag in accepted.ravel()]
 
 
 def score_from_entries(
-    entry: KeyEntry, accepted: np.ndarray, value: StudentValue, base: dict[str, Any]
+    entry: KeyEntry, accepted: list[bool], value: StudentValue, base: dict[str, Any]
 ) -> ItemResult:
     points = entry.answer.points
-    total = int(accepted.size)
-    right = int(np.count_nonzero(accepted))
+    total = len(accepted)
+    right = sum(accepted)
     if entry.grading.partial_credit == "per_entry" and total:
         score = points * right / total
     else:
         score = points if right == total else 0.0
     status: ItemStatus = "correct" if right == total else ("partial" if right else "incorrect")
     wrong = (
-        tuple(tuple(int(i) for i in index) for index in np.argwhere(~accepted))
+        tuple(
+            tuple(int(i) for i in np.unravel_index(position, entry.shape))
+            for position, flag in enumerate(accepted)
+            if not flag
+        )
         if right != total
         else ()  # most answers are right: no need to look for wrong entries
     )

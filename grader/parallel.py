@@ -13,6 +13,7 @@ by several workers; a worker keeps the last such file it read, so it reads it on
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -98,6 +99,8 @@ def _start(rubric: Rubric) -> None:
     global _key, _known
     _key = solve(rubric)
     _known = [answer.id for answer in rubric.answers]
+    gc.freeze()  # as ``batch.few_collections``, for the worker's life
+    gc.set_threshold(70_000, 50, 100)
     parent = os.getppid()
     threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
 

@@ -75,8 +75,7 @@ def iter_discover(path: Path, *, exclude: Sequence[Path] = ()) -> Iterator[tuple
         raise SubmissionError("no such file or folder", source=str(path))
     excluded = {_resolved(each) for each in exclude}
     try:
-        # names sort as their paths do (pathlib compares names case-blind on Windows)
-        names = sorted(os.listdir(path), key=str.lower if os.name == "nt" else None)
+        listing = _listing(path)
     except OSError as error:
         raise SubmissionError(
             f"cannot be listed: {error.strerror or error}", source=str(path)
@@ -85,23 +84,53 @@ def iter_discover(path: Path, *, exclude: Sequence[Path] = ()) -> Iterator[tuple
     # `grade` on 10,000 files); a child that is no symbolic link resolves to its name in
     # the resolved folder, so only links are resolved one by one.
     resolved_folder = _resolved(path) if excluded else path
-    for name in names:
-        if name.startswith("."):
-            continue
+    for name, kind in listing:
         child = path / name
-        if (
-            excluded
-            and (_resolved(child) if child.is_symlink() else resolved_folder / name) in excluded
-        ):
+        if excluded and (_resolved(child) if kind & _LINK else resolved_folder / name) in excluded:
             continue
         suffix = child.suffix.lower()
-        if child.is_symlink():
-            if suffix in SUFFIXES or child.is_dir():
+        if kind & _LINK:
+            if suffix in SUFFIXES or kind & _DIR:
                 yield child, None if suffix in SUFFIXES else name
-        elif child.is_file() and suffix in SUFFIXES + WORKBOOKS:
+        elif kind & _FILE and suffix in SUFFIXES + WORKBOOKS:
             yield child, None
-        elif child.is_dir():
+        elif kind & _DIR:
             yield child, name
+
+
+_LINK, _FILE, _DIR = 1, 2, 4
+
+
+def _listing(folder: Path) -> list[tuple[str, int]]:
+    """The folder's entries but hidden ones, sorted by name, each with what it is (a
+    symbolic link, a regular file, a folder: a link's target decides the last two).
+
+    Performance: ``scandir`` says what each entry is from the listing itself, where a
+    ``stat`` per entry and per question (link? file? folder?) cost three system calls a
+    file (profile of `grade` on 10,000 files).
+    """
+    listing: list[tuple[str, int]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                link = entry.is_symlink()
+                kind = (
+                    (_LINK if link else 0)
+                    | (_FILE if entry.is_file(follow_symlinks=link) else 0)
+                    | (_DIR if entry.is_dir(follow_symlinks=link) else 0)
+                )
+            except OSError:
+                kind = 0
+            listing.append((name, kind))
+    # names sort as their paths do (pathlib compares names case-blind on Windows)
+    if os.name == "nt":
+        listing.sort(key=lambda each: each[0].lower())
+    else:
+        listing.sort()
+    return listing
 
 
 def _resolved(path: Path) -> Path:

@@ -7,11 +7,11 @@ format errors apart from scores.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from grader.jsontext import dumps
 from grader.memo import by_identity
 
 ItemStatus = Literal["correct", "partial", "incorrect", "missing", "unreadable"]
@@ -87,13 +87,9 @@ def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
     return False
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-"""``json.dumps(value, ensure_ascii=False)``, without building an encoder per call."""
-
-
 @by_identity(8192)
 def _item_text(item: ItemResult) -> str:
-    return _ENCODE(item.to_json())
+    return dumps(item.to_json())
 
 
 @dataclass(frozen=True)
@@ -144,7 +140,7 @@ class StudentResult:
             "warnings": list(self.warnings),
         }
         items = ", ".join(map(_item_text, self.items))
-        return _ENCODE(head)[:-1] + f', "items": [{items}]}}'
+        return dumps(head)[:-1] + f', "items": [{items}]}}'
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StudentResult:

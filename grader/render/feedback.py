@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from typing import Any
 
+from grader.jsontext import dumps_any
 from grader.memo import by_identity
 from grader.results import ItemResult, StudentResult
 from grader.rubric import Rubric
@@ -95,12 +96,9 @@ def inline(value: Any) -> str:
     if isinstance(value, str):
         text = value[:1000]
     else:  # clip first: a student's million-entry list must not be serialised whole
-        text = _ENCODE(value if _small(value) else _clip(value))
+        text = dumps_any(value if _small(value) else _clip(value))
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 def _small(value: Any) -> bool:
@@ -134,6 +132,7 @@ def _clip(value: Any, depth: int = 0) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
 def points(value: float) -> str:
     """Points without trailing zeros: 8, 5.33, 2.5."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")

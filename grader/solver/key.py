@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from grader import compare
 from grader.graph import Graph, Value
 from grader.rubric import (
     Answer,
@@ -43,11 +45,32 @@ class KeyEntry:
     expected: Value
     grading: Grading
 
-    @property
+    @functools.cached_property
     def shape(self) -> tuple[int, ...]:
         if isinstance(self.expected, Expressions):
             return (len(self.expected.exprs),)
         return tuple(np.shape(self.expected))
+
+    @functools.cached_property
+    def size(self) -> int:
+        """How many entries the answer has."""
+        return math.prod(self.shape)
+
+    @functools.cached_property
+    def flat_expected(self) -> list[float]:
+        """The expected numbers, row by row (empty for expressions)."""
+        if isinstance(self.expected, Expressions):
+            return []
+        return np.asarray(self.expected, dtype=np.float64).ravel().tolist()
+
+    @functools.cached_property
+    def allowed(self) -> list[float]:
+        """The largest accepted error of each expected number, row by row
+        (``compare.allowed_error`` under the answer's tolerance), worked out once."""
+        if isinstance(self.expected, Expressions):
+            return []
+        expected = np.asarray(self.expected, dtype=np.float64)
+        return compare.allowed_error(self.grading.tolerance, expected).ravel().tolist()
 
     @functools.cached_property
     def plain_expected(self) -> Any:
