@@ -50,6 +50,7 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
             return result
 
         memoized.cache_clear = table.clear  # type: ignore[attr-defined]
+        memoized.cache_size = table.__len__  # type: ignore[attr-defined]
         return memoized
 
     return decorate

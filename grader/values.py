@@ -168,9 +168,7 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
             if uses_decimal_comma(raw):
                 return None
             try:
-                raw = json.loads(
-                    raw, parse_int=_plain_float, parse_float=_plain_float, parse_constant=_refuse
-                )
+                raw = _CELL_JSON.decode(raw)
             except (ValueError, RecursionError):
                 return None
         else:
@@ -229,6 +227,13 @@ def _plain_float(text: str) -> float:
 
 def _refuse(text: str) -> float:
     raise ValueError(text)
+
+
+_CELL_JSON = json.JSONDecoder(
+    parse_int=_plain_float, parse_float=_plain_float, parse_constant=_refuse
+)
+"""A cell's JSON list, numbers as floats of their text, NaN refused (built once: ``json.loads``
+with hooks builds a decoder per call)."""
 
 
 def _fit(array: Array, shape: tuple[int, ...], hint: str) -> Array:

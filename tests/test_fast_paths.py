@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from grader import compare
 from grader.errors import AnswerError
+from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 from grader.values import read_numeric
 
 SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 2), (3, 3)]
@@ -100,3 +103,46 @@ def test_cells_only_the_general_reader_reads_agree_either_way(cell: str) -> None
     assert got[0] == general[0]
     if got[0] == "value":
         assert got == general
+
+
+@given(answers())
+def test_json_lists_of_number_strings_read_as_the_general_reader_reads_them(
+    case: tuple[Any, tuple[int, ...]],
+) -> None:
+    """``["0.52", "-1.5e-3"]`` (numbers sent as strings) is read as the general reader
+    reads the same strings with a space before each, which only it accepts."""
+    value, shape = case
+
+    def texts(each: Any, prefix: str) -> Any:
+        return [texts(x, prefix) for x in each] if isinstance(each, list) else prefix + repr(each)
+
+    assert outcome(texts(value, ""), shape) == outcome(texts(value, " "), shape)
+
+
+finite_or_not = st.one_of(number, st.sampled_from([math.nan, math.inf, -math.inf]))
+
+
+@given(
+    st.lists(st.tuples(finite_or_not, number), min_size=1, max_size=12),
+    st.sampled_from(
+        [
+            RelativeTolerance(mode="relative", rtol=0.02),
+            RelativeTolerance(mode="relative", rtol=0.0, atol=1e-3),
+            SigFigsTolerance(mode="sigfigs", digits=3),
+            DecimalsTolerance(mode="decimals", places=2),
+        ]
+    ),
+)
+def test_small_answers_are_compared_as_numpy_compares_large_ones(
+    pairs: list[tuple[float, float]], tolerance: Any
+) -> None:
+    """``within`` compares answers of up to 64 entries in plain floats: each entry gets
+    the verdict the numpy path (used above 64 entries) gives it."""
+    answer = np.array([float(a) for a, _ in pairs])
+    expected = np.array([float(e) for _, e in pairs])
+    small = compare.within(tolerance, answer, expected)
+    repeats = 65 // len(pairs) + 1  # past the small path's size
+    large = compare.within(tolerance, np.tile(answer, repeats), np.tile(expected, repeats))
+    assert small.tolist() == large[: len(pairs)].tolist()
+    allowed = compare.allowed_error(tolerance, expected).tolist()
+    assert compare.accepted(answer.tolist(), expected.tolist(), allowed) == small.tolist()

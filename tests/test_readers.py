@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from grader import AnswerKey, grade_submission, readers
 from grader.errors import GraderError, SubmissionError
-from grader.readers import answers_file, decode, discover, read_all, read_file
+from grader.readers import answers_file, decode, discover, read_all, read_bytes, read_file
 from grader.solver import Expressions
 from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
 
@@ -354,6 +354,31 @@ def test_symbolic_links_are_not_followed(tmp_path: Path) -> None:
         ("Unreadable", "trent"),
     ]
     assert all(isinstance(s, Unreadable) and "symbolic link" in s.error for s in read)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    """A FIFO named like a submission (``ada.json``) is no regular file: it is reported,
+    and reading it does not block the batch waiting for something to write to it."""
+    os.mkfifo(tmp_path / "ada.json")
+    (tmp_path / "bob.json").write_text('{"answers": {"q2d.yhat": 1}}')
+    for read_it in (lambda path: read_file(path, KNOWN), read_bytes):
+        with pytest.raises(SubmissionError, match="is not a regular file"):
+            read_it(tmp_path / "ada.json")
+    read = list(read_all(tmp_path, KNOWN))
+    assert [type(s).__name__ for s in read] == ["Submission"]  # listed as no file at all
+
+
+def test_discovery_says_what_each_entry_is_without_following_links(tmp_path: Path) -> None:
+    """Files, folders and links to either are told apart from the listing: a folder
+    named like a file is a student's folder, hidden entries are left out."""
+    (tmp_path / "cara.json").write_text("{}")
+    (tmp_path / "dora.json").mkdir()
+    (tmp_path / ".hidden.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "link.json").symlink_to(tmp_path / "cara.json")
+    found = [(path.name, folder_id) for path, folder_id in discover(tmp_path)]
+    assert found == [("cara.json", None), ("dora.json", "dora.json"), ("link.json", None)]
 
 
 def test_a_student_folder_with_several_answers_files_prefers_answers_dot(tmp_path: Path) -> None:

@@ -1,0 +1,147 @@
+"""Work remembered for speed gives what the work gives: the same results in any order,
+from a cold start or a warm one, and objects recognised only when they are the same."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grader import AnswerKey, analysis, carried_forward, compare, grading, jsontext
+from grader.batch import prepare
+from grader.memo import by_identity
+from grader.readers import read_all
+from grader.submission import Submission
+
+from .conftest import EXAMPLES
+from .test_jobs import load_bench
+
+
+def test_by_identity_remembers_the_same_object_not_an_equal_one() -> None:
+    calls: list[object] = []
+
+    @by_identity(8)
+    def wrap(value: list[int]) -> list[list[int]]:
+        calls.append(value)
+        return [value]
+
+    first, equal = [1], [1]
+    assert wrap(first) is wrap(first)
+    assert len(calls) == 1
+    assert wrap(equal) == [[1]] and wrap(equal) is not wrap(first)
+    assert len(calls) == 2
+
+
+def test_by_identity_tells_argument_tuples_apart_and_stays_bounded() -> None:
+    @by_identity(4)
+    def pair(a: object, b: object) -> tuple[int, int]:
+        return id(a), id(b)
+
+    objects = [object() for _ in range(10)]
+    for a in objects:
+        for b in objects:
+            assert pair(a, b) == (id(a), id(b))
+    assert 0 < pair.cache_size() <= 4  # type: ignore[attr-defined]
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),  # NaN and infinities too: json.dumps writes them as NaN, Infinity
+        st.text(),
+    ),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_jsontext_writes_what_json_dumps_writes(value: Any) -> None:
+    assert jsontext.dumps(value) == json.dumps(value, ensure_ascii=False)
+    assert jsontext.dumps_any(value) == json.dumps(value, ensure_ascii=False, default=str)
+
+
+def test_jsontext_refuses_what_json_refuses_and_dumps_any_writes_it_as_text() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        jsontext.dumps({"a": {1, 2}})
+    assert jsontext.dumps_any([Path("x")]) == '["x"]'
+
+
+def _forget_everything() -> None:
+    grading._ITEMS.clear()
+    analysis._FINDINGS.clear()
+    analysis._REDONE.clear()
+    carried_forward._VERDICTS.clear()
+    compare._ALLOWED.clear()
+
+
+def _records(submissions: list[Submission], key: AnswerKey) -> list[str]:
+    return [prepare(grading.grade_submission(each, key), key).record for each in submissions]
+
+
+@pytest.fixture(scope="module")
+def class_of_200(tmp_path_factory: pytest.TempPathFactory, hw_key: AnswerKey) -> list[Submission]:
+    """A realistic class (the benchmark's generator) with the examples: many students
+    share answers, so grading remembers a great deal."""
+    folder = tmp_path_factory.mktemp("memo-class")
+    load_bench().generate(folder, 200, hw_key, seed=11)
+    known = [answer.id for answer in hw_key.rubric.answers]
+    found = [*read_all(folder, known), *read_all(EXAMPLES, known)]
+    return [each for each in found if isinstance(each, Submission)]
+
+
+def test_each_result_is_what_grading_it_alone_from_a_cold_start_gives(
+    class_of_200: list[Submission], hw_key: AnswerKey
+) -> None:
+    """Graded in a batch, in two different orders, every student's record is the one
+    grading that student alone, with nothing remembered, gives."""
+    alone = []
+    for each in class_of_200:
+        _forget_everything()
+        alone.extend(_records([each], hw_key))
+    _forget_everything()
+    assert _records(class_of_200, hw_key) == alone
+    order = list(range(len(class_of_200)))
+    random.Random(3).shuffle(order)
+    shuffled = _records([class_of_200[i] for i in order], hw_key)
+    assert [shuffled[order.index(i)] for i in range(len(order))] == alone
+
+
+def test_equal_numbers_written_differently_are_recorded_as_written(hw_key: AnswerKey) -> None:
+    """The memo tells ``0.0`` from ``-0.0`` and ``1`` from ``1.0`` from ``"1"``: each
+    student's record holds what that student wrote."""
+    answer_id = "q1.yhat"
+    shape = hw_key[answer_id].shape
+    raws: list[Any] = [
+        [0.0] * shape[0],
+        [-0.0] * shape[0],
+        [1] * shape[0],
+        [1.0] * shape[0],
+        ["1"] * shape[0],
+        [math.nan] * shape[0],
+    ]
+    for raw in raws:
+        submission = Submission("s", "s.json", {answer_id: raw})
+        result = grading.grade_submission(submission, hw_key)
+        record = json.loads(result.to_json_text())
+        item = next(each for each in record["items"] if each["id"] == answer_id)
+        assert json.dumps(item["raw"]) == json.dumps(
+            [x if isinstance(x, str) or math.isfinite(x) else "NaN" for x in raw]
+        )
+
+
+def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None:
+    """The value read for a remembered answer is shared: nobody may change it."""
+    raw = hw_key["q2b.DF"].plain_expected
+    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False)
+    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False)
+    assert first is again
+    assert first is not None and not first.flags.writeable
