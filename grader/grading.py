@@ -28,27 +28,34 @@ SAMPLE_POINTS = 16
 
 def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
     """Grade every answer of the key for one student."""
-    values: dict[str, StudentValue] = {}
-    items: list[ItemResult] = []
-    for entry in key:
-        raw = submission.answers.get(entry.answer.id)
-        item, value = _graded_item(entry, raw, key, submission.decimal_comma)
-        if value is not None:
-            values[entry.answer.id] = value
-        items.append(item)
     from grader.analysis import reconsider  # here, not at the top: analysis imports grading
 
-    items = [reconsider(item, key[item.id], values, key) for item in items]
-    score = round(sum(item.score for item in items), 6)
+    answers, comma = submission.answers, submission.decimal_comma
+    values: dict[str, StudentValue] = {}
+    graded: list[tuple[ItemResult, KeyEntry]] = []
+    for entry in key.entries.values():
+        answer_id = entry.answer.id
+        item, value = _graded_item(entry, answers.get(answer_id), key, comma)
+        if value is not None:
+            values[answer_id] = value
+        graded.append((item, entry))
+    # what is right or missing needs no second look (the common case, without a call)
+    items = tuple(
+        item if item.status in _SETTLED else reconsider(item, entry, values, key)
+        for item, entry in graded
+    )
     return StudentResult(
         student_id=submission.student_id,
         source=submission.source,
-        score=score,
+        score=round(sum(item.score for item in items), 6),
         max_score=key.rubric.max_score,
         status="graded",
-        items=tuple(items),
+        items=items,
         warnings=submission.warnings,
     )
+
+
+_SETTLED = frozenset({"correct", "missing"})
 
 
 def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
@@ -92,9 +99,8 @@ def _graded_item(
 ) -> tuple[ItemResult, StudentValue | None]:
     """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr)."""
     kind = type(raw)
-    if kind is str or raw is None:
-        text = raw
-    else:  # a JSON value's repr tells it apart (not the number: -0.0 == 0.0, NaN != NaN)
+    text = raw if kind is str or raw is None else _floats(raw) if kind is list else None
+    if text is None:  # a JSON value's repr tells it apart (not the number: -0.0 == 0.0)
         try:
             text = repr(raw)
         except (RecursionError, ValueError):  # nested too deep, an int of 4,300+ digits
@@ -110,6 +116,20 @@ def _graded_item(
         _ITEMS.clear()
     _ITEMS[slot] = (key, item, value)  # the key kept alive: its id is not reused meanwhile
     return item, value
+
+
+def _floats(raw: list[Any]) -> tuple[Any, ...] | None:
+    """A list of floats or of rows of floats as tuples, which hash faster than its repr
+    is written, if equal tuples mean the same answer: every number a float (1 == 1.0)
+    and none zero (0.0 == -0.0); else None."""
+    rows = raw if raw and type(raw[0]) is list else (raw,)
+    for row in rows:
+        if type(row) is not list or set(map(type, row)) != _FLOAT or 0.0 in row:
+            return None
+    return tuple(map(tuple, raw)) if rows is raw else tuple(raw)
+
+
+_FLOAT = {float}
 
 
 def grade_item(

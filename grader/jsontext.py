@@ -18,14 +18,21 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+def _encoder(
+    default: Callable[[Any], Any], *, ascii_only: bool = False, compact: bool = False
+) -> Callable[[Any], str]:
+    separators = (":", ",") if compact else (": ", ", ")
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - a Python built without the C accelerator
-        encoder = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=default)
+        encoder = json.JSONEncoder(
+            ensure_ascii=ascii_only,
+            check_circular=False,
+            default=default,
+            separators=(separators[1], separators[0]),
+        )
         return encoder.encode
-    chunks = make(
-        None, default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True
-    )
+    strings = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
+    chunks = make(None, default, strings, None, *separators, False, False, True)
     return lambda value: "".join(chunks(value, 0))
 
 
@@ -35,3 +42,6 @@ dumps = _encoder(_refuse)
 dumps_any = _encoder(str)
 """``json.dumps(value, ensure_ascii=False, default=str)``: what JSON cannot hold as its
 ``str``."""
+
+dumps_compact = _encoder(_refuse, ascii_only=True, compact=True)
+"""``json.dumps(value, separators=(",", ":"))``: ASCII, no spaces."""

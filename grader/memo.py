@@ -39,6 +39,17 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
                     table.clear()
                 table[id(only)] = (only, result)
                 return result
+            if len(args) == 2:
+                first, second = args
+                slot2 = (id(first), id(second))
+                hit = table.get(slot2)
+                if hit is not None and hit[0][0] is first and hit[0][1] is second:
+                    return hit[1]
+                result = function(*args, **kwargs)
+                if len(table) >= maxsize:
+                    table.clear()
+                table[slot2] = (args, result)
+                return result
             slot = tuple(map(id, args))
             hit = table.get(slot)
             if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):

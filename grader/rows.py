@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import IO, NamedTuple, overload
 
+from grader.jsontext import dumps_compact
 from grader.render import gradebook
 from grader.results import ItemResult, StudentResult
 
@@ -41,9 +42,9 @@ def row_text(
     one of ``kept_warnings`` (they go in the gradebook's status column)."""
     kept = tuple(w for w in result.warnings if w.startswith(kept_warnings))
     row = result if kept == result.warnings else replace(result, warnings=kept)
-    return json.dumps(
+    return dumps_compact(
         [
-            gradebook.csv_text([gradebook.row(row, answer_ids)]),
+            gradebook.csv_line(gradebook.row(row, answer_ids)),
             row.student_id,
             row.source,
             row.score,
@@ -55,8 +56,7 @@ def row_text(
                 [item.id, item.score, item.max_score, item.status, list(item.diagnoses)]
                 for item in row.items
             ],
-        ],
-        separators=(",", ":"),
+        ]
     )
 
 

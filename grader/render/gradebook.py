@@ -39,6 +39,25 @@ def csv_text(rows: Iterable[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
+class _LineWriter:
+    """``csv_text`` of one row, with one writer kept for every row (making a writer and
+    its buffer cost more than writing a row; profile of `grade`)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def __call__(self, cells: Sequence[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue()
+
+
+csv_line = _LineWriter()
+"""One row as its CSV line, as ``csv_text`` writes it."""
+
+
 def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]) -> str:
     """The whole gradebook at once (``grader.batch`` streams the same lines)."""
     return csv_text([header(answer_ids), *(row(result, answer_ids) for result in results)])
