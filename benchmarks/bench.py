@@ -11,6 +11,10 @@ and malformed answers and files in realistic proportions. Then, each in a fresh 
 
 * **floor**: a plain loop that reads every file and parses it with ``json``/``csv``,
   and does nothing else (what no grader can beat);
+* **floor + writes**: the floor, also writing what ``grade`` writes besides grading: a
+  file per student and a results line, of the sizes ``grade`` writes (no grader that
+  writes a feedback file per student can beat it; on a disk, creating the files is most
+  of it);
 * **grade**: ``grade DIR --rubric RUBRIC --out OUT --jobs J`` end to end, every output
   written.
 
@@ -261,6 +265,38 @@ for name in sorted(os.listdir(root)):
 print(count)
 """
 
+FLOOR_WRITES = r"""
+import csv, io, json, os, sys
+root, out, count = sys.argv[1], sys.argv[2], 0
+feedback, record = "x" * int(sys.argv[3]) + "\n", "y" * int(sys.argv[4]) + "\n"
+os.makedirs(os.path.join(out, "feedback"))
+with open(os.path.join(out, "results.jsonl"), "w", encoding="utf-8") as jsonl:
+    for name in sorted(os.listdir(root)):
+        with open(os.path.join(root, name), encoding="utf-8", newline="") as file:
+            text = file.read()
+        if name.endswith(".json"):
+            try:
+                json.loads(text)
+            except ValueError:
+                pass
+            students = 1
+        else:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+            students = len(rows) - 1 if rows and rows[0][:1] == ["student_id"] else 1
+        for _ in range(students):
+            count += 1
+            jsonl.write(record)
+            with open(os.path.join(out, "feedback", f"{count}.md"), "w", encoding="utf-8") as file:
+                file.write(feedback)
+print(count)
+"""
+"""The floor, writing what ``grade`` writes besides: a feedback file and a results line
+per student, of the average sizes ``grade`` writes for the benchmark's classes. No
+grader that writes a file per student can beat it."""
+
+FEEDBACK_BYTES = 3_100
+RECORD_BYTES = 5_100
+
 MEASURE = r"""
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
@@ -382,7 +418,14 @@ def bench_size(
     floor = min(floor_runs, key=lambda run: run.seconds)
     if int(floor.stdout.strip() or 0) != count:
         raise SystemExit(f"floor counted {floor.stdout.strip()} submissions, expected {count}")
-    runs = [floor]
+    writes_out = work / f"out-n{count}-writes"
+    sizes = (str(FEEDBACK_BYTES), str(RECORD_BYTES))
+    floor_writes = measure(
+        "floor + writes",
+        [sys.executable, "-c", FLOOR_WRITES, str(folder), str(writes_out), *sizes],
+    )
+    shutil.rmtree(writes_out, ignore_errors=True)
+    runs = [floor, floor_writes]
     outputs: list[Path] = []
     for job_count in jobs:
         out = work / f"out-n{count}-j{job_count}"
@@ -405,10 +448,10 @@ def bench_size(
             f"{ratio:>9.2f}{run.peak_rss_mb:>8.0f} MB"
         )
     if len(jobs) > 1:
-        base = runs[1].seconds
+        base = runs[2].seconds
         speedups = ", ".join(
             f"--jobs {j}: {base / run.seconds:.2f}×"
-            for j, run in zip(jobs[1:], runs[2:], strict=True)
+            for j, run in zip(jobs[1:], runs[3:], strict=True)
         )
         identical = all(same_outputs(outputs[0], other) for other in outputs[1:])
         lines.append(

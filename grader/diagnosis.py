@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader import compare
+from grader.memo import by_identity
 from grader.recompute import KeyGraphs, Mistake
 from grader.rubric import NetworkAnswer
 from grader.solver import Expressions, KeyEntry
@@ -97,20 +98,30 @@ def separated(entry: KeyEntry, alternative: Array, small: Mask | None = None) ->
     tolerance = tolerance_of(entry)
     if small is None:
         small = negligible(entry, expected)
+    # the key's own allowed errors and scale, worked out once per key (profile of `grade`)
+    own_allowed, floor, scale = _own_scale(entry)
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(alternative - expected)
-        allowed = np.maximum(
-            compare.allowed_error(tolerance, expected),
-            compare.allowed_error(tolerance, alternative),
-        )
+        allowed = np.maximum(own_allowed, compare.allowed_error(tolerance, alternative))
         apart = gap > SEPARATION * allowed + 1e-12 * np.abs(expected)
         # An alternative of ~0 is no evidence either: a student who writes zeros (or
         # nothing worked out) would match it, e.g. every gradient recomputed from a
         # ∂L/∂ŷ of 0.
-        floor = float(compare.allowed_error(tolerance, np.zeros(1))[0])
-        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
         zero = np.abs(alternative) <= max(floor, NEGLIGIBLE * scale)
     return np.asarray(apart & np.isfinite(alternative) & ~small & ~zero, dtype=np.bool_)
+
+
+@by_identity(256)
+def _own_scale(entry: KeyEntry) -> tuple[Array, float, float]:
+    """The allowed errors of the expected values, the tolerance's absolute floor (the
+    allowed error at 0) and the largest expected magnitude."""
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    tolerance = tolerance_of(entry)
+    allowed = compare.allowed_error(tolerance, expected)
+    allowed.flags.writeable = False
+    floor = float(compare.allowed_error(tolerance, np.zeros(1))[0])
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return allowed, floor, scale
 
 
 def matches(entry: KeyEntry, answer: Array, alternative: Array) -> Mask:
