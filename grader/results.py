@@ -7,6 +7,7 @@ format errors apart from scores.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -61,6 +62,8 @@ _MAX_JSON_DEPTH = 32
 def plain_json(value: Any, depth: int = 0) -> Any:
     """``value`` as strict JSON can hold it: a non-finite float as its text (``"NaN"``,
     ``"Infinity"``), lists nested deeper than 32 levels cut to ``"[...]"``."""
+    if type(value) is list and depth < _MAX_JSON_DEPTH - 1 and all_numbers(value):
+        return value  # the common answer, a vector or matrix of finite numbers, as it is
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, list | tuple | dict) and depth >= _MAX_JSON_DEPTH:
@@ -72,6 +75,25 @@ def plain_json(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         return {str(name): plain_json(each, depth + 1) for name, each in value.items()}
     return value
+
+
+def all_numbers(values: list[Any]) -> bool:
+    """Is ``values`` a list of finite numbers, or of lists of finite numbers (checked at
+    C speed: ``isfinite`` refuses what is not a number)? JSON writes such a list as it
+    is, with no space but after its commas."""
+    try:
+        if all(map(math.isfinite, values)):
+            return True
+    except (TypeError, OverflowError):  # not numbers (a row, a text), or a huge int
+        pass
+    else:
+        return False
+    try:
+        return all(type(row) is list for row in values) and all(
+            map(math.isfinite, itertools.chain.from_iterable(values))
+        )
+    except (TypeError, OverflowError):
+        return False
 
 
 def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from grader import compare
 from grader.errors import AnswerError
+from grader.render import feedback
+from grader.results import plain_json
 from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 from grader.values import read_numeric
 
@@ -146,3 +148,36 @@ def test_small_answers_are_compared_as_numpy_compares_large_ones(
     assert small.tolist() == large[: len(pairs)].tolist()
     allowed = compare.allowed_error(tolerance, expected).tolist()
     assert compare.accepted(answer.tolist(), expected.tolist(), allowed) == small.tolist()
+
+
+def _reference_inline(value: Any) -> str:
+    """``feedback.inline`` by its general path only."""
+    shown = value if feedback._small(value) else feedback._clip(value)
+    text = json.dumps(shown, ensure_ascii=False, default=str)
+    text = " ".join(text.split()).replace("`", "'")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _reference_plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, list):
+        return [_reference_plain(each) for each in value]
+    return value
+
+
+entry_value = st.one_of(number, finite_or_not, st.booleans(), st.none(), st.text(max_size=3))
+vectors_and_matrices = st.one_of(
+    st.lists(entry_value, max_size=45),
+    st.lists(st.lists(entry_value, max_size=45), max_size=45),
+    st.lists(st.one_of(entry_value, st.lists(entry_value, max_size=3)), max_size=5),
+)
+
+
+@given(vectors_and_matrices)
+def test_answers_are_shown_and_recorded_as_the_general_paths_write_them(value: Any) -> None:
+    """Lists of finite numbers go straight to JSON in the feedback and the record: the
+    text is what the general paths (clipping, folding spaces, non-finite numbers as
+    text) give."""
+    assert feedback.inline(value) == _reference_inline(value)
+    assert json.dumps(plain_json(value)) == json.dumps(_reference_plain(value))

@@ -7,7 +7,7 @@ from typing import Any
 
 from grader.jsontext import dumps_any
 from grader.memo import by_identity
-from grader.results import ItemResult, StudentResult
+from grader.results import ItemResult, StudentResult, all_numbers
 from grader.rubric import Rubric
 
 _MARK = {
@@ -95,10 +95,19 @@ def inline(value: Any) -> str:
     """A value on one line, as short as it reads well, with no backticks."""
     if isinstance(value, str):
         text = value[:1000]
+    elif type(value) is list and _within_forty(value) and all_numbers(value):
+        text = dumps_any(value)  # numbers: no space to fold, no backtick (the common case)
+        return text if len(text) <= 300 else text[:297] + "..."
     else:  # clip first: a student's million-entry list must not be serialised whole
         text = dumps_any(value if _small(value) else _clip(value))
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _within_forty(value: list[Any]) -> bool:
+    """At most 40 entries, and at most 40 in each row that is a list (what ``_clip``
+    keeps whole)."""
+    return len(value) <= 40 and all(len(row) <= 40 for row in value if type(row) is list)
 
 
 def _small(value: Any) -> bool:
