@@ -243,6 +243,16 @@ class Entries:
     def __len__(self) -> int:
         return len(self._texts)
 
+    def shard(self, part: int, parts: int) -> None:
+        """Keep only the ``part``-th (1-based) of ``parts`` blocks of consecutive entries,
+        as even as whole entries allow (a whole-class CSV is one entry): shards 1..n, in
+        order, are the entries of one run, in its order (``grader merge``)."""
+        count = len(self._texts)
+        start, stop = count * (part - 1) // parts, count * part // parts
+        self._texts = self._texts[start:stop]
+        self._kinds = self._kinds[start:stop]
+        self._ids = {i - start: v for i, v in self._ids.items() if start <= i < stop}
+
     def __iter__(self) -> Iterator[tuple[Path, str | None]]:
         """``(location, folder id)`` as ``discover`` gives them, one by one, once: each
         name is let go as it is given."""
@@ -261,15 +271,22 @@ def grade_path(
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
     jobs: int = 1,
+    shard: tuple[int, int] | None = None,
 ) -> BatchReport:
     """Grade every submission under ``path`` and write the outputs into ``out_dir``.
 
     ``jobs`` > 1: read and grade in that many worker processes (``grader.parallel``);
     the outputs are byte for byte those of one process. Either way the submissions are
-    those ``read_all`` reads, in its order.
+    those ``read_all`` reads, in its order. ``shard=(k, n)``: only the k-th of n blocks
+    of the entries found (``Entries.shard``).
     """
     with few_collections():
-        return _grade_path(path, key, out_dir, on_result=on_result, exports=exports, jobs=jobs)
+        entries = Entries(path, exclude=(out_dir,))
+        if shard is not None:
+            entries.shard(*shard)
+        return _grade_entries(
+            entries, key, out_dir, on_result=on_result, exports=exports, jobs=jobs
+        )
 
 
 @contextmanager
@@ -292,8 +309,8 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _grade_path(
-    path: Path,
+def _grade_entries(
+    entries: Entries,
     key: AnswerKey,
     out_dir: Path,
     *,
@@ -301,7 +318,6 @@ def _grade_path(
     exports: Sequence[Export],
     jobs: int,
 ) -> BatchReport:
-    entries = Entries(path, exclude=(out_dir,))
     if jobs > 1:
         from grader.parallel import grade_in_workers
 

@@ -77,6 +77,16 @@ class Progress:
             self.stream.flush()
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` as ``(K, N)``, 1 <= K <= N; a ``UsageError`` saying the form otherwise."""
+    numbers = text.strip().split("/")
+    if len(numbers) == 2 and all(each.strip().isdigit() for each in numbers):
+        part, parts = (int(each) for each in numbers)
+        if 1 <= part <= parts:
+            return part, parts
+    raise UsageError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4")
+
+
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -123,6 +133,14 @@ def grade(
             help="Worker processes grading at once (the outputs do not depend on it).",
         ),
     ] = 1,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Grade only part K of N of the submissions (K/N, e.g. 2/4): a block of "
+            "the files in the order one run reads them, for `grader merge` to combine.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.batch import grade_path
@@ -135,6 +153,7 @@ def grade(
     # staging folder is removed and the previous outputs stay as they were.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
+        part = parse_shard(shard) if shard is not None else None
         key = solve(load_rubric(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
@@ -143,7 +162,13 @@ def grade(
         progress = Progress()
         try:
             report = grade_path(
-                submissions, key, out, on_result=progress, exports=lms.exports, jobs=jobs
+                submissions,
+                key,
+                out,
+                on_result=progress,
+                exports=lms.exports,
+                jobs=jobs,
+                shard=part,
             )
         finally:
             progress.close()

@@ -112,6 +112,51 @@ def test_two_halves_merge_into_the_outputs_of_one_run(
     assert "duplicate submission" in next(r for r in rows if r["student_id"] == "ada")["status"]
 
 
+@pytest.mark.parametrize("parts", [1, 3, 40])
+def test_shards_of_one_folder_merge_into_the_outputs_of_one_run(
+    class_folder: Path, tmp_path: Path, parts: int
+) -> None:
+    """`grade FOLDER --shard K/N` for K = 1..N (more shards than files too: some are
+    empty), merged in that order, writes what one run over the folder writes, with the
+    student who submitted in two shards one row."""
+    one_run = tmp_path / "one"
+    run("grade", str(class_folder), "--rubric", HW, "--out", str(one_run))
+    shards = []
+    for part in range(1, parts + 1):
+        out = tmp_path / f"shard{part}"
+        run(
+            "grade",
+            str(class_folder),
+            "--rubric",
+            HW,
+            "--out",
+            str(out),
+            "--shard",
+            f"{part}/{parts}",
+        )
+        shards.append(out / "results.jsonl")
+    counts = [len(shard.read_bytes().splitlines()) for shard in shards]
+    ones = len((one_run / "results.jsonl").read_bytes().splitlines())
+    assert sum(counts) == ones and (parts == 1 or max(counts) < ones)
+    merge(tmp_path / "merged", *shards)
+    assert outputs(tmp_path / "merged") == outputs(one_run)
+
+
+@pytest.mark.parametrize("shard", ["0/3", "4/3", "1/0", "2", "a/b", "1/2/3", "-1/2"])
+def test_a_shard_that_is_not_k_of_n_is_a_usage_error(
+    class_folder: Path, tmp_path: Path, shard: str
+) -> None:
+    """A --shard that is not K/N with 1 <= K <= N exits 2, saying the form, and writes
+    nothing."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["grade", str(class_folder), "--rubric", HW, "--out", str(out), "--shard", shard]
+    )
+    assert result.exit_code == 2
+    assert "expected K/N" in result.output
+    assert not out.exists()
+
+
 def test_section_files_merge_like_a_ci_matrix(tmp_path: Path) -> None:
     """Class CSVs graded one per job (a CI matrix) merge into the outputs of one run over
     their folder; a duplicate inside one section is marked once, not once per step."""
