@@ -250,6 +250,11 @@ def generate(
 FLOOR = r"""
 import csv, io, json, os, sys
 root, count = sys.argv[1], 0
+out = sys.argv[2] if len(sys.argv) > 2 else None  # floor + writes: OUT FEEDBACK RECORD
+if out:
+    feedback, record = "x" * int(sys.argv[3]) + "\n", "y" * int(sys.argv[4]) + "\n"
+    os.makedirs(os.path.join(out, "feedback"))
+    jsonl = open(os.path.join(out, "results.jsonl"), "w", encoding="utf-8")
 for name in sorted(os.listdir(root)):
     with open(os.path.join(root, name), encoding="utf-8", newline="") as file:
         text = file.read()
@@ -258,41 +263,24 @@ for name in sorted(os.listdir(root)):
             json.loads(text)
         except ValueError:
             pass
-        count += 1
+        students = 1
     else:
         rows = list(csv.reader(io.StringIO(text, newline="")))
-        count += len(rows) - 1 if rows and rows[0][:1] == ["student_id"] else 1
-print(count)
-"""
-
-FLOOR_WRITES = r"""
-import csv, io, json, os, sys
-root, out, count = sys.argv[1], sys.argv[2], 0
-feedback, record = "x" * int(sys.argv[3]) + "\n", "y" * int(sys.argv[4]) + "\n"
-os.makedirs(os.path.join(out, "feedback"))
-with open(os.path.join(out, "results.jsonl"), "w", encoding="utf-8") as jsonl:
-    for name in sorted(os.listdir(root)):
-        with open(os.path.join(root, name), encoding="utf-8", newline="") as file:
-            text = file.read()
-        if name.endswith(".json"):
-            try:
-                json.loads(text)
-            except ValueError:
-                pass
-            students = 1
-        else:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-            students = len(rows) - 1 if rows and rows[0][:1] == ["student_id"] else 1
-        for _ in range(students):
-            count += 1
+        students = len(rows) - 1 if rows and rows[0][:1] == ["student_id"] else 1
+    count += students
+    if out:
+        for number in range(count - students + 1, count + 1):
             jsonl.write(record)
-            with open(os.path.join(out, "feedback", f"{count}.md"), "w", encoding="utf-8") as file:
+            with open(os.path.join(out, "feedback", f"{number}.md"), "w", encoding="utf-8") as file:
                 file.write(feedback)
+if out:
+    jsonl.close()
 print(count)
 """
-"""The floor, writing what ``grade`` writes besides: a feedback file and a results line
-per student, of the average sizes ``grade`` writes for the benchmark's classes. No
-grader that writes a file per student can beat it."""
+"""Read and parse every file, and nothing else. Given an output folder and two sizes, it
+also writes what ``grade`` writes besides grading: a feedback file and a results line
+per student of those sizes (the average sizes ``grade`` writes for the benchmark's
+classes): no grader that writes a file per student can beat that."""
 
 FEEDBACK_BYTES = 3_100
 RECORD_BYTES = 5_100
@@ -422,7 +410,7 @@ def bench_size(
     sizes = (str(FEEDBACK_BYTES), str(RECORD_BYTES))
     floor_writes = measure(
         "floor + writes",
-        [sys.executable, "-c", FLOOR_WRITES, str(folder), str(writes_out), *sizes],
+        [sys.executable, "-c", FLOOR, str(folder), str(writes_out), *sizes],
     )
     shutil.rmtree(writes_out, ignore_errors=True)
     runs = [floor, floor_writes]

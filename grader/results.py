@@ -138,6 +138,16 @@ class StudentResult:
         raise KeyError(answer_id)
 
     def to_json(self) -> dict[str, Any]:
+        return {**self._head(), "items": [item.to_json() for item in self.items]}
+
+    def to_json_text(self) -> str:
+        """``json.dumps(self.to_json(), ensure_ascii=False)``: the ``results.jsonl``
+        record, each item's text made once per distinct item (``grader.memo``)."""
+        items = ", ".join(map(_item_text, self.items))
+        return dumps(self._head())[:-1] + f', "items": [{items}]}}'
+
+    def _head(self) -> dict[str, Any]:
+        """The record but its items."""
         return {
             "student_id": self.student_id,
             "source": self.source,
@@ -146,23 +156,7 @@ class StudentResult:
             "status": self.status,
             "error": self.error,
             "warnings": list(self.warnings),
-            "items": [item.to_json() for item in self.items],
         }
-
-    def to_json_text(self) -> str:
-        """``json.dumps(self.to_json(), ensure_ascii=False)``: the ``results.jsonl``
-        record, each item's text made once per distinct item (``grader.memo``)."""
-        head = {
-            "student_id": self.student_id,
-            "source": self.source,
-            "score": self.score,
-            "max_score": self.max_score,
-            "status": self.status,
-            "error": self.error,
-            "warnings": list(self.warnings),
-        }
-        items = ", ".join(map(_item_text, self.items))
-        return dumps(head)[:-1] + f', "items": [{items}]}}'
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StudentResult:
