@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import compare
+from grader import compare, memo
 from grader.carried_forward import carried_forward, overrides_of, sources, wrong_earlier
 from grader.diagnosis import (
     Alternative,
@@ -76,7 +76,8 @@ def reconsider(
     return _once(item, findings, key, lambda: _rescored(item, entry, answer, findings, key))
 
 
-_REDONE: dict[tuple[int, int, int], tuple[object, ...]] = {}
+_REDONE: dict[tuple[int, int, int], tuple[object, ...]] = memo.table()
+_REDONE_MAX = 2048
 
 
 def _once(
@@ -95,7 +96,7 @@ def _once(
         assert isinstance(result, ItemResult)
         return result
     result = redo()
-    if len(_REDONE) >= _FINDINGS_MAX:
+    if len(_REDONE) >= _REDONE_MAX:
         _REDONE.clear()
     _REDONE[slot] = (item, findings, key, result)  # kept alive: their ids are not reused
     return result
@@ -106,7 +107,7 @@ def _once(
 # the key, and a class makes the same mistakes with the same numbers (a sign, a factor
 # two of the same rounded value): they are memoized on those values' bytes (bounded).
 
-_FINDINGS: dict[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = {}
+_FINDINGS: dict[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = memo.table()
 _FINDINGS_MAX = 2048
 
 

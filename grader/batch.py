@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from grader import memo
 from grader.grading import grade_submission, unreadable_result
 from grader.output import FileNames, staging
 from grader.readers import iter_discover, read_entry
@@ -280,13 +281,22 @@ def grade_path(
     those ``read_all`` reads, in its order. ``shard=(k, n)``: only the k-th of n blocks
     of the entries found (``Entries.shard``).
     """
-    with few_collections():
+    with few_collections(), _forgetting():
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
         return _grade_entries(
             entries, key, out_dir, on_result=on_result, exports=exports, jobs=jobs
         )
+
+
+@contextmanager
+def _forgetting() -> Iterator[None]:
+    """Let what grading remembered (``grader.memo``) go when the batch is done."""
+    try:
+        yield
+    finally:
+        memo.forget()
 
 
 @contextmanager
@@ -300,13 +310,15 @@ def few_collections() -> Iterator[None]:
     and it runs 100 times less often.
     """
     threshold = gc.get_threshold()
+    outermost = gc.get_freeze_count() == 0  # what a caller froze stays frozen
     gc.freeze()
     gc.set_threshold(70_000, 50, 100)
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if outermost:
+            gc.unfreeze()
 
 
 def _grade_entries(

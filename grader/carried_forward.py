@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import compare
+from grader import compare, memo
 from grader.diagnosis import Alternative
 from grader.graph import Value
 from grader.recompute import KeyGraphs, Recomputer
@@ -30,7 +30,7 @@ Array = NDArray[np.float64]
 # is wrong; answers are memoized read-only arrays (``grader.grading``), shared between
 # the students who wrote them alike, so the verdict is kept by the array (bounded).
 
-_VERDICTS: dict[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = {}
+_VERDICTS: dict[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = memo.table()
 _VERDICTS_MAX = 8192
 
 

@@ -80,11 +80,19 @@ class Progress:
 def parse_shard(text: str) -> tuple[int, int]:
     """``K/N`` as ``(K, N)``, 1 <= K <= N; a ``UsageError`` saying the form otherwise."""
     numbers = text.strip().split("/")
-    if len(numbers) == 2 and all(each.strip().isdigit() for each in numbers):
-        part, parts = (int(each) for each in numbers)
-        if 1 <= part <= parts:
-            return part, parts
+    if len(numbers) == 2 and all(each.strip().isascii() for each in numbers):
+        try:
+            part, parts = (int(each) for each in numbers)
+        except ValueError:
+            pass
+        else:
+            if 1 <= part <= parts:
+                return part, parts
     raise UsageError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
@@ -159,6 +167,11 @@ def grade(
         if not (submissions.is_dir() or submissions.is_file()):
             # A bad command line (exit 2), found before an output folder is made.
             raise UsageError(f"{submissions}: no such file or folder")
+        if part is not None and submissions.is_dir() and _inside(out, submissions):
+            raise UsageError(
+                f"--out {out} is inside {submissions}: with --shard, another shard's outputs "
+                "there would be read as submissions and shift the shards; write them elsewhere"
+            )
         progress = Progress()
         try:
             report = grade_path(

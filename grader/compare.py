@@ -14,10 +14,12 @@ NaN and infinite answers are never accepted.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
+from grader import memo
 from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 
 Array = NDArray[np.float64]
@@ -59,11 +61,13 @@ def within(tolerance: ToleranceSpec, answer: Array, expected: Array) -> NDArray[
 # computed once by ``allowed_error``.
 
 _SMALL = 64
-_ALLOWED: dict[tuple[int, bytes], tuple[ToleranceSpec, list[float]]] = {}
+_ALLOWED: dict[tuple[int, bytes], tuple[ToleranceSpec, list[float]]] = memo.table()
 _ALLOWED_MAX = 4096
 
 
-def accepted(answer: list[float], expected: list[float], allowed: list[float]) -> list[bool]:
+def accepted(
+    answer: Sequence[float], expected: Sequence[float], allowed: Sequence[float]
+) -> list[bool]:
     """``within``, on flat lists, with the allowed errors of ``expected`` given."""
     isfinite = math.isfinite
     return [
@@ -79,7 +83,9 @@ def _within_small(tolerance: ToleranceSpec, a: Array, e: Array) -> list[bool]:
         if len(_ALLOWED) >= _ALLOWED_MAX:
             _ALLOWED.clear()
         # the tolerance is kept with its allowed errors, so its id is not reused meanwhile
-        cached = _ALLOWED[slot] = (tolerance, allowed_error(tolerance, e).ravel().tolist())
+        with np.errstate(invalid="ignore", over="ignore"):
+            allowed = allowed_error(tolerance, e).ravel().tolist()
+        cached = _ALLOWED[slot] = (tolerance, allowed)
     return accepted(a.ravel().tolist(), e.ravel().tolist(), cached[1])
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from grader import compare, expr
+from grader import compare, expr, memo, numbers
+from grader import values as values_module
 from grader.errors import AnswerError
 from grader.results import ItemResult, ItemStatus, StudentResult
 from grader.solver import AnswerKey, Expressions, KeyEntry
@@ -30,12 +31,13 @@ def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
     """Grade every answer of the key for one student."""
     from grader.analysis import reconsider  # here, not at the top: analysis imports grading
 
-    answers, comma = submission.answers, submission.decimal_comma
+    answers, comma = submission.answers, bool(submission.decimal_comma)
+    limits = _limits()
     values: dict[str, StudentValue] = {}
     graded: list[tuple[ItemResult, KeyEntry]] = []
     for entry in key.entries.values():
         answer_id = entry.answer.id
-        item, value = _graded_item(entry, answers.get(answer_id), key, comma)
+        item, value = _graded_item(entry, answers.get(answer_id), key, comma, limits)
         if value is not None:
             values[answer_id] = value
         graded.append((item, entry))
@@ -90,14 +92,36 @@ def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
 # made read-only, as it is shared between students. Renderers recognise a repeated item
 # by identity (``grader.render``) and reuse its text.
 
-_ITEMS: dict[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = {}
+_ITEMS: dict[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = memo.table()
 _ITEMS_MAX = 8192
 
 
+def _limits() -> tuple[int, ...]:
+    """The caps on what is read, as they are now: a script may raise them (see
+    ``docs/untrusted-input.md``), and an answer refused under one cap is read under
+    another, so they are part of what an item is memoized on."""
+    return (
+        numbers.MAX_NUMBER_TEXT,
+        values_module.MAX_ENTRIES,
+        values_module.MAX_ANSWER_TEXT,
+        values_module.MAX_LIST_DEPTH,
+        expr.MAX_LENGTH,
+        expr.MAX_DEPTH,
+        expr.MAX_NODES,
+        expr.MAX_NUMBER_LENGTH,
+        expr.MAX_DIFF_NODES,
+    )
+
+
 def _graded_item(
-    entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool
+    entry: KeyEntry,
+    raw: Any,
+    key: AnswerKey,
+    decimal_comma: bool,
+    limits: tuple[int, ...] | None = None,
 ) -> tuple[ItemResult, StudentValue | None]:
-    """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr)."""
+    """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr) and
+    the caps (``_limits``)."""
     kind = type(raw)
     text = raw if kind is str or raw is None else _floats(raw) if kind is list else None
     if text is None:  # a JSON value's repr tells it apart (not the number: -0.0 == 0.0)
@@ -105,7 +129,7 @@ def _graded_item(
             text = repr(raw)
         except (RecursionError, ValueError):  # nested too deep, an int of 4,300+ digits
             return grade_item(entry, raw, key, decimal_comma=decimal_comma)
-    slot = (id(key), entry.answer.id, decimal_comma, kind, text)
+    slot = (id(key), entry.answer.id, decimal_comma, kind, text, limits or _limits())
     cached = _ITEMS.get(slot)
     if cached is not None and cached[0] is key:
         return cached[1], cached[2]

@@ -33,7 +33,25 @@ def _encoder(
         return encoder.encode
     strings = json.encoder.encode_basestring_ascii if ascii_only else json.encoder.encode_basestring
     chunks = make(None, default, strings, None, *separators, False, False, True)
-    return lambda value: "".join(chunks(value, 0))
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    # ``c_make_encoder``'s arguments are CPython's own: check them once against json's
+    # encoder, and use that (slower) if a future Python changed them
+    sample = {"a": [1, 2.5, -0.0, float("nan"), None, True, "∂\n"], "b": {"c": []}}
+    reference = json.JSONEncoder(
+        ensure_ascii=ascii_only,
+        check_circular=False,
+        default=default,
+        separators=(separators[1], separators[0]),
+    )
+    try:
+        if encode(sample) == reference.encode(sample):
+            return encode
+    except Exception:  # pragma: no cover - the signature changed
+        pass
+    return reference.encode  # pragma: no cover
 
 
 dumps = _encoder(_refuse)

@@ -18,12 +18,28 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_TABLES: list[dict[Any, Any]] = []
+
+
+def table() -> dict[Any, Any]:
+    """A new memo table, emptied with every other by ``forget``."""
+    made: dict[Any, Any] = {}
+    _TABLES.append(made)
+    return made
+
+
+def forget() -> None:
+    """Empty every memo table: what a batch remembered (and the answer key it holds)
+    goes with it (``grader.batch.grade_path`` calls this when it is done)."""
+    for each in _TABLES:
+        each.clear()
+
 
 def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function of positional arguments compared by identity (``is``)."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        table: dict[Any, tuple[Any, R]] = {}
+        memos: dict[Any, tuple[Any, R]] = table()
 
         @functools.wraps(function)
         def memoized(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -31,37 +47,37 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return function(*args, **kwargs)
             if len(args) == 1:  # the common case, without the tuples
                 (only,) = args
-                hit = table.get(id(only))
+                hit = memos.get(id(only))
                 if hit is not None and hit[0] is only:
                     return hit[1]
                 result = function(*args, **kwargs)
-                if len(table) >= maxsize:
-                    table.clear()
-                table[id(only)] = (only, result)
+                if len(memos) >= maxsize:
+                    memos.clear()
+                memos[id(only)] = (only, result)
                 return result
             if len(args) == 2:
                 first, second = args
                 slot2 = (id(first), id(second))
-                hit = table.get(slot2)
+                hit = memos.get(slot2)
                 if hit is not None and hit[0][0] is first and hit[0][1] is second:
                     return hit[1]
                 result = function(*args, **kwargs)
-                if len(table) >= maxsize:
-                    table.clear()
-                table[slot2] = (args, result)
+                if len(memos) >= maxsize:
+                    memos.clear()
+                memos[slot2] = (args, result)
                 return result
             slot = tuple(map(id, args))
-            hit = table.get(slot)
+            hit = memos.get(slot)
             if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
                 return hit[1]
             result = function(*args, **kwargs)
-            if len(table) >= maxsize:
-                table.clear()
-            table[slot] = (args, result)
+            if len(memos) >= maxsize:
+                memos.clear()
+            memos[slot] = (args, result)
             return result
 
-        memoized.cache_clear = table.clear  # type: ignore[attr-defined]
-        memoized.cache_size = table.__len__  # type: ignore[attr-defined]
+        memoized.cache_clear = memos.clear  # type: ignore[attr-defined]
+        memoized.cache_size = memos.__len__  # type: ignore[attr-defined]
         return memoized
 
     return decorate

@@ -26,10 +26,12 @@ import json
 import os
 import re
 import stat
+import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from grader.errors import SubmissionError
@@ -115,6 +117,7 @@ def _listing(folder: Path) -> list[tuple[str, int]]:
             name = entry.name
             if name.startswith("."):
                 continue
+            link = False
             try:
                 link = entry.is_symlink()
                 kind = (
@@ -122,8 +125,8 @@ def _listing(folder: Path) -> list[tuple[str, int]]:
                     | (_FILE if entry.is_file(follow_symlinks=link) else 0)
                     | (_DIR if entry.is_dir(follow_symlinks=link) else 0)
                 )
-            except OSError:
-                kind = 0
+            except OSError:  # a link to nowhere readable (a loop): still a link, reported
+                kind = _LINK if link else 0
             listing.append((name, kind))
     # names sort as their paths do (pathlib compares names case-blind on Windows)
     if os.name == "nt":
@@ -136,7 +139,7 @@ def _listing(folder: Path) -> list[tuple[str, int]]:
 def _resolved(path: Path) -> Path:
     try:
         return path.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python 3.11)
         return path.absolute()
 
 
@@ -267,18 +270,21 @@ def read_bytes(
     too_large = f"more than the {limit:,} bytes allowed (an instructor can raise MAX_FILE_BYTES)"
     # One open and one fstat (profile of `grade`: four stats a file cost more than
     # reading it); O_NONBLOCK so that a FIFO is refused rather than waited on.
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | _OPEN_FLAGS
     if not follow_symlinks:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
+        if not _NOFOLLOW and path.is_symlink():  # a system without O_NOFOLLOW
+            raise SubmissionError("is a symbolic link, which is not followed", source=str(path))
+        flags |= _NOFOLLOW
     try:
         descriptor = os.open(path, flags)
-    except FileNotFoundError:
-        raise SubmissionError("is not a regular file", source=str(path)) from None
     except OSError as error:
         if not follow_symlinks and (error.errno == errno.ELOOP or path.is_symlink()):
             raise SubmissionError(
                 "is a symbolic link, which is not followed", source=str(path)
             ) from None
+        if error.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            # missing, a path through a file, a link loop: nothing regular to read
+            raise SubmissionError("is not a regular file", source=str(path)) from None
         raise SubmissionError(
             f"cannot be read: {error.strerror or error}", source=str(path)
         ) from None
@@ -308,6 +314,12 @@ def read_bytes(
     if len(data) > limit:
         raise SubmissionError(f"the file is {too_large}", source=str(path))
     return data
+
+
+_OPEN_FLAGS = (
+    getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def decode(data: bytes, source: str) -> str:
@@ -431,14 +443,22 @@ class _JsonParse:
         return json.loads(text, object_pairs_hook=self.object_pairs, parse_int=self.integer)
 
 
-_PARSER = _JsonParse()
+_PARSERS = threading.local()
+
+
+def _parser() -> _JsonParse:
+    """This thread's parser (its duplicate-key record is per document, so per thread)."""
+    parser: _JsonParse | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _JsonParse()
+    return parser
 
 
 def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str) -> Submission:
     """One student's JSON file: ``{"student_id": ..., "answers": {id: answer, ...}}``."""
     if not text.strip():
         raise SubmissionError("the file is empty", source=source)
-    parser = _PARSER
+    parser = _parser()
     try:
         data = parser.loads(text)
     except json.JSONDecodeError as error:
@@ -620,12 +640,12 @@ def _read_class_csv(
 
 
 @functools.lru_cache(maxsize=16)
-def _folded(known_ids: tuple[str, ...]) -> tuple[frozenset[str], dict[str, list[str]]]:
+def _folded(known_ids: tuple[str, ...]) -> tuple[frozenset[str], Mapping[str, tuple[str, ...]]]:
     """The answer ids, and by case-folded id the ids that fold to it (once per rubric)."""
-    by_folded: dict[str, list[str]] = {}
+    by_folded: dict[str, tuple[str, ...]] = {}
     for answer_id in known_ids:
-        by_folded.setdefault(answer_id.casefold(), []).append(answer_id)
-    return frozenset(known_ids), by_folded
+        by_folded[answer_id.casefold()] = (*by_folded.get(answer_id.casefold(), ()), answer_id)
+    return frozenset(known_ids), MappingProxyType(by_folded)
 
 
 def _case_matches(names: Iterable[str], known_ids: Sequence[str]) -> dict[str, str]:
@@ -636,7 +656,7 @@ def _case_matches(names: Iterable[str], known_ids: Sequence[str]) -> dict[str, s
     for name in names:
         if name in known or name in found or len(name) > 200:
             continue
-        fits = by_folded.get(name.strip().casefold(), [])
+        fits = by_folded.get(name.strip().casefold(), ())
         if len(fits) == 1:
             found[name] = fits[0]
     return found

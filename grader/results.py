@@ -63,7 +63,8 @@ def plain_json(value: Any, depth: int = 0) -> Any:
     """``value`` as strict JSON can hold it: a non-finite float as its text (``"NaN"``,
     ``"Infinity"``), lists nested deeper than 32 levels cut to ``"[...]"``."""
     if type(value) is list and depth < _MAX_JSON_DEPTH - 1 and all_numbers(value):
-        return value  # the common answer, a vector or matrix of finite numbers, as it is
+        # the common answer, a vector or matrix of finite numbers, copied as it is
+        return [row[:] for row in value] if value and type(value[0]) is list else value[:]
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, list | tuple | dict) and depth >= _MAX_JSON_DEPTH:

@@ -181,3 +181,25 @@ def test_answers_are_shown_and_recorded_as_the_general_paths_write_them(value: A
     text) give."""
     assert feedback.inline(value) == _reference_inline(value)
     assert json.dumps(plain_json(value)) == json.dumps(_reference_plain(value))
+
+
+@pytest.mark.parametrize("cell", ['["12", "131"]', '[["1", "2"], ["3", "4"]]'])
+def test_a_text_holding_a_list_of_texts_is_not_read_as_numbers(cell: str) -> None:
+    """Only a JSON list may hold numbers as strings; a cell (or JSON string) whose text
+    is a list of quoted texts is refused as the general reader refuses it."""
+    shape = (2,) if cell.count("[") == 1 else (2, 2)
+    got = outcome(cell, shape)
+    assert got[0] == "error"
+    assert got == outcome(around(cell), shape)
+
+
+def test_comparing_with_infinite_expected_values_warns_of_nothing() -> None:
+    """A tolerance of atol only (rtol 0) against an infinite value: 0·inf is no warning
+    (warnings are errors in this suite)."""
+    tolerance = RelativeTolerance(mode="relative", rtol=0.0, atol=0.01)
+    expected = np.array([math.inf, 1.0, -math.inf])
+    assert compare.within(tolerance, np.array([1e308, 1.0, 2.0]), expected).tolist() == [
+        False,
+        True,
+        False,
+    ]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import AnswerKey, analysis, carried_forward, compare, grading, jsontext
+from grader import AnswerKey, grading, jsontext, memo, numbers
 from grader.batch import prepare
 from grader.memo import by_identity
 from grader.readers import read_all
@@ -76,11 +76,7 @@ def test_jsontext_refuses_what_json_refuses_and_dumps_any_writes_it_as_text() ->
 
 
 def _forget_everything() -> None:
-    grading._ITEMS.clear()
-    analysis._FINDINGS.clear()
-    analysis._REDONE.clear()
-    carried_forward._VERDICTS.clear()
-    compare._ALLOWED.clear()
+    memo.forget()
 
 
 def _records(submissions: list[Submission], key: AnswerKey) -> list[str]:
@@ -145,3 +141,28 @@ def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None
     _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False)
     assert first is again
     assert first is not None and not first.flags.writeable
+
+
+def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerKey) -> None:
+    """The caps are part of what an answer is remembered by: raised (as a script may,
+    docs/untrusted-input.md), the same long number is read, not refused from memory."""
+    text = "0." + "1" * 1_200
+    submission = Submission("s", "s.json", {"q2d.yhat": text})
+    before = grading.grade_submission(submission, hw_key).item("q2d.yhat")
+    assert before.status == "unreadable" and "too long" in before.message
+    saved = numbers.MAX_NUMBER_TEXT
+    numbers.MAX_NUMBER_TEXT = 5_000
+    try:
+        after = grading.grade_submission(submission, hw_key).item("q2d.yhat")
+    finally:
+        numbers.MAX_NUMBER_TEXT = saved
+    assert after.status != "unreadable"
+
+
+def test_a_batch_lets_what_it_remembered_go(tmp_path: Path, hw_key: AnswerKey) -> None:
+    """After `grade`, no memo table holds the answer key (a long-lived process grading
+    many rubrics does not keep them all)."""
+    from grader.batch import grade_path
+
+    grade_path(EXAMPLES, hw_key, tmp_path / "out")
+    assert all(not table for table in memo._TABLES)

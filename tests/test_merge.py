@@ -142,7 +142,7 @@ def test_shards_of_one_folder_merge_into_the_outputs_of_one_run(
     assert outputs(tmp_path / "merged") == outputs(one_run)
 
 
-@pytest.mark.parametrize("shard", ["0/3", "4/3", "1/0", "2", "a/b", "1/2/3", "-1/2"])
+@pytest.mark.parametrize("shard", ["0/3", "4/3", "1/0", "2", "a/b", "1/2/3", "-1/2", "1/²"])
 def test_a_shard_that_is_not_k_of_n_is_a_usage_error(
     class_folder: Path, tmp_path: Path, shard: str
 ) -> None:
@@ -155,6 +155,25 @@ def test_a_shard_that_is_not_k_of_n_is_a_usage_error(
     assert result.exit_code == 2
     assert "expected K/N" in result.output
     assert not out.exists()
+
+
+def test_a_shard_writing_inside_the_graded_folder_is_a_usage_error(class_folder: Path) -> None:
+    """Shard outputs inside the folder would be read as submissions by the next shard."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade",
+            str(class_folder),
+            "--rubric",
+            HW,
+            "--out",
+            str(class_folder / "g1"),
+            "--shard",
+            "1/2",
+        ],
+    )
+    assert result.exit_code == 2 and "inside" in result.output
+    assert not (class_folder / "g1").exists()
 
 
 def test_section_files_merge_like_a_ci_matrix(tmp_path: Path) -> None:

@@ -381,6 +381,24 @@ def test_discovery_says_what_each_entry_is_without_following_links(tmp_path: Pat
     assert found == [("cara.json", None), ("dora.json", "dora.json"), ("link.json", None)]
 
 
+def test_a_symbolic_link_loop_is_a_row_saying_so(tmp_path: Path) -> None:
+    """A link that points at itself is still a link: reported, never silently dropped."""
+    (tmp_path / "ada.json").write_text('{"answers": {"q2d.yhat": 1}}')
+    (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    read = sorted(read_all(tmp_path, KNOWN), key=lambda s: s.student_id)
+    assert [(type(s).__name__, s.student_id) for s in read] == [
+        ("Submission", "ada"),
+        ("Unreadable", "loop"),
+    ]
+    assert isinstance(read[1], Unreadable) and "symbolic link" in read[1].error
+
+
+def test_a_path_through_a_file_is_not_a_regular_file(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text("{}")
+    with pytest.raises(SubmissionError, match="is not a regular file"):
+        read_bytes(tmp_path / "a.json" / "x.json")
+
+
 def test_a_student_folder_with_several_answers_files_prefers_answers_dot(tmp_path: Path) -> None:
     """answers.json wins over other JSON files; two candidates without it are refused."""
     folder = tmp_path / "dan"

@@ -57,20 +57,22 @@ class KeyEntry:
         return math.prod(self.shape)
 
     @functools.cached_property
-    def flat_expected(self) -> list[float]:
+    def flat_expected(self) -> tuple[float, ...]:
         """The expected numbers, row by row (empty for expressions)."""
         if isinstance(self.expected, Expressions):
-            return []
-        return np.asarray(self.expected, dtype=np.float64).ravel().tolist()
+            return ()
+        return tuple(np.asarray(self.expected, dtype=np.float64).ravel().tolist())
 
     @functools.cached_property
-    def allowed(self) -> list[float]:
+    def allowed(self) -> tuple[float, ...]:
         """The largest accepted error of each expected number, row by row
         (``compare.allowed_error`` under the answer's tolerance), worked out once."""
         if isinstance(self.expected, Expressions):
-            return []
+            return ()
         expected = np.asarray(self.expected, dtype=np.float64)
-        return compare.allowed_error(self.grading.tolerance, expected).ravel().tolist()
+        with np.errstate(invalid="ignore", over="ignore"):
+            allowed = compare.allowed_error(self.grading.tolerance, expected)
+        return tuple(allowed.ravel().tolist())
 
     @functools.cached_property
     def plain_expected(self) -> Any:
