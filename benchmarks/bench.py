@@ -413,6 +413,8 @@ def bench_size(
         [sys.executable, "-c", FLOOR, str(folder), str(writes_out), *sizes],
     )
     shutil.rmtree(writes_out, ignore_errors=True)
+    if floor_writes.stdout.strip() != floor.stdout.strip():
+        raise SystemExit(f"floor + writes counted {floor_writes.stdout.strip()}, expected {count}")
     runs = [floor, floor_writes]
     outputs: list[Path] = []
     for job_count in jobs:

@@ -76,7 +76,9 @@ def reconsider(
     return _once(item, findings, key, lambda: _rescored(item, entry, answer, findings, key))
 
 
-_REDONE: dict[tuple[int, int, int], tuple[object, ...]] = memo.table()
+_REDONE: dict[
+    tuple[int, int, int], tuple[ItemResult, list[Finding] | None, AnswerKey, ItemResult]
+] = memo.table()
 _REDONE_MAX = 2048
 
 
@@ -92,9 +94,7 @@ def _once(
     slot = (id(item), id(findings), id(key))
     cached = _REDONE.get(slot)
     if cached is not None and cached[0] is item and cached[1] is findings and cached[2] is key:
-        result = cached[3]
-        assert isinstance(result, ItemResult)
-        return result
+        return cached[3]
     result = redo()
     if len(_REDONE) >= _REDONE_MAX:
         _REDONE.clear()
