@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 import unicodedata
 from collections.abc import Iterator
@@ -49,10 +50,17 @@ def atomic_write(path: Path, text: str) -> None:
 
 @contextmanager
 def staging(out_dir: Path) -> Iterator[Path]:
-    """A folder to write into; on success its files replace those of ``out_dir``."""
+    """A folder to write into; on success its files replace those of ``out_dir``.
+
+    The folder is named after this machine and process (``.staging-<host>-<pid>-…``), so
+    that the next run can remove what a run killed outright (SIGKILL, a power cut) left:
+    ``sweep`` removes the staging folders of processes of this machine that are gone.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=".staging-"))
+        sweep(out_dir)
+        prefix = f"{_STAGING}{_host()}-{os.getpid()}-"
+        stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=prefix))
     except OSError as error:
         raise OutputError(
             f"{out_dir}: cannot write outputs here: {error.strerror or error}"
@@ -64,14 +72,52 @@ def staging(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+_STAGING = ".staging-"
+
+
+def _host() -> str:
+    return _UNSAFE.sub("-", socket.gethostname())[:60] or "host"
+
+
+def sweep(out_dir: Path) -> list[Path]:
+    """Remove the staging folders that processes of this machine which no longer run
+    left in ``out_dir`` (with the feedback folder they swapped out, ``commit``); what
+    another machine or a running process writes is left alone. The folders removed."""
+    host = _host()
+    removed = []
+    for child in out_dir.iterdir():
+        name = child.name
+        if not name.startswith(_STAGING) or not child.is_dir() or child.is_symlink():
+            continue
+        parts = name[len(_STAGING) :].rsplit("-", 2)
+        mine = len(parts) == 3 and parts[0] == host and parts[1].isdigit()
+        if mine and not _running(int(parts[1])):
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Is a process with this id running here (or may it be: when in doubt, yes)?"""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True  # another user's process, or nothing we may ask about
+    return True
+
+
 def commit(stage: Path, out_dir: Path) -> None:
     """Move every staged file into ``out_dir``; the feedback folder is swapped whole."""
     for item in sorted(stage.iterdir()):
         target = out_dir / item.name
         if item.is_dir():
             old = None
-            if target.exists():
-                old = out_dir / f".old-{item.name}-{os.getpid()}"
+            if target.exists():  # swapped out into the staging folder, removed with it
+                old = stage / f".old-{item.name}"
                 os.replace(target, old)
             os.replace(item, target)
             if old is not None:

@@ -22,7 +22,7 @@ from grader.render import gradebook
 from grader.render.gradebook import safe_text
 from grader.solver.key import to_plain
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, RUBRICS
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -344,3 +344,70 @@ def test_the_output_folder_inside_the_submissions_is_not_graded(
     assert report.students == 1 and report.exit_code == 0
     assert [row["student_id"] for row in gradebook_rows(out)] == ["a"]
     assert not any(name.startswith(".staging") for name in os.listdir(out))
+
+
+def _dead_pid() -> int:
+    """The id of a process that has run and is gone."""
+    import subprocess
+    import sys
+
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_a_run_removes_what_killed_runs_of_this_machine_left_and_nothing_else(
+    tmp_path: Path, hw_key: AnswerKey
+) -> None:
+    """A run killed outright (SIGKILL) cannot clean up: the next run into the same folder
+    removes its staging folder. Those of running processes, of other machines, and
+    folders merely named alike are left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    host = output._host()
+    stale = out / f".staging-{host}-{_dead_pid()}-abc123"
+    (stale / "feedback").mkdir(parents=True)
+    (stale / "feedback" / "ada.md").write_text("half")
+    kept = [
+        out / f".staging-{host}-{os.getpid()}-running",
+        out / f".staging-other-machine-{_dead_pid()}-x1",
+        out / ".staging-not-a-pid-here",
+        out / ".staging-old-style",
+    ]
+    for each in kept:
+        each.mkdir()
+    grade_path(EXAMPLES, hw_key, out)
+    assert not stale.exists()
+    assert all(each.is_dir() for each in kept)
+    assert (out / "gradebook.csv").is_file()
+    left = {p.name for p in out.iterdir() if p.name.startswith(".")}
+    assert left == {each.name for each in kept}  # no staging or swapped-out folder of its own
+
+
+def test_a_grade_killed_outright_is_cleaned_up_by_the_next(tmp_path: Path) -> None:
+    """SIGKILL mid-run leaves a staging folder; the next `grade` removes it and writes
+    whole outputs."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    text = (EXAMPLES / "ada-perfect.json").read_text(encoding="utf-8")
+    for number in range(600):
+        (folder / f"s{number:04}.json").write_text(text.replace('"ada"', f'"s{number}"'))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "grade", str(folder), "--rubric"]
+    command += [str(RUBRICS / "hw.yaml"), "--out", str(out)]
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".staging-*/feedback/*.md")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=60)
+    assert list(out.glob(".staging-*"))
+    again = subprocess.run(command, capture_output=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert not list(out.glob(".staging-*"))
+    assert len(list((out / "feedback").glob("*.md"))) == 600
