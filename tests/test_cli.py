@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from grader.cli import Progress, app
 
-from .conftest import EXAMPLES, RUBRICS, check_golden
+from .conftest import EXAMPLES, RUBRICS, check_golden, class_of_copies, start_and_wait_for_staging
 
 HW = str(RUBRICS / "hw.yaml")
 
@@ -184,25 +184,13 @@ def test_a_killed_grade_leaves_the_previous_outputs_and_no_staging(tmp_path: Pat
     """SIGTERM in the middle of a run exits 143, removes the staging folder, and leaves
     the previous gradebook byte for byte."""
     import signal
-    import time
 
-    folder = tmp_path / "class"
-    folder.mkdir()
-    text = (EXAMPLES / "ada-perfect.json").read_text(encoding="utf-8")
-    for number in range(600):
-        (folder / f"s{number:04}.json").write_text(text.replace('"ada"', f'"s{number}"'))
-    out = tmp_path / "out"
+    command, out = class_of_copies(tmp_path)
     CliRunner().invoke(
-        app, ["grade", str(folder / "s0000.json"), "--rubric", HW, "--out", str(out)]
+        app, ["grade", str(tmp_path / "class" / "s0000.json"), "--rubric", HW, "--out", str(out)]
     )
     before = (out / "gradebook.csv").read_bytes()
-    run = subprocess.Popen(
-        [sys.executable, "-m", "grader", "grade", str(folder), "--rubric", HW, "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not list(out.glob(".staging-*/feedback/*.md")) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    run = start_and_wait_for_staging(command, out)
     run.send_signal(signal.SIGTERM)
     assert run.wait(timeout=60) == 143
     assert not list(out.glob(".staging-*"))

@@ -22,7 +22,7 @@ from grader.render import gradebook
 from grader.render.gradebook import safe_text
 from grader.solver.key import to_plain
 
-from .conftest import EXAMPLES, RUBRICS
+from .conftest import EXAMPLES, class_of_copies, start_and_wait_for_staging
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -389,21 +389,9 @@ def test_a_grade_killed_outright_is_cleaned_up_by_the_next(tmp_path: Path) -> No
     whole outputs."""
     import signal
     import subprocess
-    import sys
-    import time
 
-    folder = tmp_path / "class"
-    folder.mkdir()
-    text = (EXAMPLES / "ada-perfect.json").read_text(encoding="utf-8")
-    for number in range(600):
-        (folder / f"s{number:04}.json").write_text(text.replace('"ada"', f'"s{number}"'))
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "grader", "grade", str(folder), "--rubric"]
-    command += [str(RUBRICS / "hw.yaml"), "--out", str(out)]
-    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not list(out.glob(".staging-*/feedback/*.md")) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    command, out = class_of_copies(tmp_path)
+    run = start_and_wait_for_staging(command, out)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=60)
     assert list(out.glob(".staging-*"))
