@@ -45,30 +45,11 @@ def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def memoized(*args: P.args, **kwargs: P.kwargs) -> R:
             if kwargs:
                 return function(*args, **kwargs)
-            if len(args) == 1:  # the common case, without the tuples
-                (only,) = args
-                hit = memos.get(id(only))
-                if hit is not None and hit[0] is only:
-                    return hit[1]
-                result = function(*args, **kwargs)
-                if len(memos) >= maxsize:
-                    memos.clear()
-                memos[id(only)] = (only, result)
-                return result
-            if len(args) == 2:
-                first, second = args
-                slot2 = (id(first), id(second))
-                hit = memos.get(slot2)
-                if hit is not None and hit[0][0] is first and hit[0][1] is second:
-                    return hit[1]
-                result = function(*args, **kwargs)
-                if len(memos) >= maxsize:
-                    memos.clear()
-                memos[slot2] = (args, result)
-                return result
-            slot = tuple(map(id, args))
+            # An entry keeps its arguments alive, so no other live object has their ids:
+            # equal ids are the very same objects.
+            slot = id(args[0]) if len(args) == 1 else tuple(map(id, args))
             hit = memos.get(slot)
-            if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
+            if hit is not None:
                 return hit[1]
             result = function(*args, **kwargs)
             if len(memos) >= maxsize:

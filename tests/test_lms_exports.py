@@ -186,14 +186,8 @@ def test_canvas_scores_are_matched_by_login_user_id_and_id(
     """ada by her login's e-mail name, bea by SIS User ID, cy by SIS Login ID, 104 by ID;
     Eve, with no submission, is left blank; zed, on no roster, is left out."""
     out = tmp_path / "grades"
-    grade(
-        submissions,
-        out,
-        "--format",
-        "canvas",
-        "--roster",
-        str(canvas_roster(tmp_path / "canvas.csv")),
-    )
+    roster = canvas_roster(tmp_path / "canvas.csv")
+    grade(submissions, out, "--format", "canvas", "--roster", str(roster))
     total = scores(out)
     cells = {row[0]: row[-1] for row in read_csv(out / "canvas.csv")[2:]}
     assert cells == {
@@ -209,14 +203,8 @@ def test_canvas_scores_are_matched_by_login_user_id_and_id(
 def test_canvas_golden(tmp_path: Path, submissions: Path, update_golden: bool) -> None:
     """canvas.csv and roster-report.csv of a class against a full Canvas export."""
     out = tmp_path / "grades"
-    grade(
-        submissions,
-        out,
-        "--format",
-        "canvas",
-        "--roster",
-        str(canvas_roster(tmp_path / "canvas.csv")),
-    )
+    roster = canvas_roster(tmp_path / "canvas.csv")
+    grade(submissions, out, "--format", "canvas", "--roster", str(roster))
     check_golden("canvas.csv", (out / "canvas.csv").read_text(encoding="utf-8"), update_golden)
     report = (out / "roster-report.csv").read_text(encoding="utf-8")
     check_golden(
