@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader import load_rubric, solve
-from tests.conftest import GOLDEN, RUBRICS, ROOT, check_golden
+from tests.conftest import GOLDEN, ROOT, RUBRICS, check_golden
 from tests.synthetic import generate
 
 
@@ -56,8 +56,16 @@ def test_example_class_outputs_are_unchanged(tmp_path: Path, update_golden: bool
 def test_answer_keys_are_unchanged(rubric: str, update_golden: bool) -> None:
     """grader key --format json prints the pinned key of every rubric in rubrics/."""
     done = subprocess.run(
-        [sys.executable, "-m", "grader", "key", "--rubric", f"rubrics/{rubric}"]
-        + ["--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "key",
+            "--rubric",
+            f"rubrics/{rubric}",
+            "--format",
+            "json",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
