@@ -6,7 +6,7 @@ Each input is a file's bytes, generated one of several ways (mutations of the ex
 submissions and of the attack corpus, CSV and JSON built from random cells in random
 encodings and delimiters, random bytes). Every input goes through the readers
 (``decode`` then ``read_json``/``read_csv``, as ``read_file`` does; one in 50 through a
-real file and ``read_file``), every answer it holds through ``grader.values`` against
+real file and ``read_file``), every answer it holds through ``grader.intake.values`` against
 the hw answer key's shapes, and every ``--grade-every``-th submission through
 ``grade_submission``. Anything raised that is not a ``GraderError`` is an unexpected
 exception: the first ones are printed with their input, and the exit status is 1.
@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 
 from grader import grade_submission, load_rubric, solve  # noqa: E402
 from grader.errors import GraderError  # noqa: E402
-from grader.readers import decode, read_csv, read_file, read_json  # noqa: E402
-from grader.solver import Expressions  # noqa: E402
-from grader.submission import Submission, Unreadable  # noqa: E402
-from grader.values import read_expressions, read_numeric  # noqa: E402
+from grader.intake.readers import decode, read_csv, read_file, read_json  # noqa: E402
+from grader.intake.submission import Submission, Unreadable  # noqa: E402
+from grader.intake.values import read_expressions, read_numeric  # noqa: E402
+from grader.solver.key import Expressions  # noqa: E402
 
 KEY = solve(load_rubric(ROOT / "rubrics" / "hw.yaml"))
 KNOWN = [entry.answer.id for entry in KEY]
@@ -159,7 +159,7 @@ WEIGHTS = [30, 35, 30, 5]
 
 
 def read_answers(submission: Submission, counts: Counter[str]) -> None:
-    """Every answer of a submission through grader.values, against the key's shapes."""
+    """Every answer of a submission through grader.intake.values, against the key's shapes."""
     for entry in KEY:
         raw = submission.answers.get(entry.answer.id)
         if raw is None:

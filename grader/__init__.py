@@ -12,12 +12,12 @@ from grader.errors import (
     RubricError,
     SubmissionError,
 )
-from grader.grading import grade_submission
-from grader.results import ItemResult, StudentResult
-from grader.rubric import Rubric
-from grader.rubric_file import load_rubric, parse_rubric
-from grader.solver import AnswerKey, solve
-from grader.submission import Submission
+from grader.grading.grade import grade_submission
+from grader.grading.results import ItemResult, StudentResult
+from grader.intake.submission import Submission
+from grader.rubric.load import load_rubric, parse_rubric
+from grader.rubric.models import Rubric
+from grader.solver.key import AnswerKey, solve
 
 __all__ = [
     "AnswerError",

@@ -151,11 +151,11 @@ def grade(
     ] = None,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
-    from grader.batch import grade_path
     from grader.integrations.lms import lms_exports
     from grader.render.summary import render_summary
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
+    from grader.rubric.load import load_rubric
+    from grader.run.batch import grade_path
+    from grader.solver.key import solve
 
     # A `kill` (SIGTERM, as CI and batch schedulers send) unwinds like Ctrl-C, so the
     # staging folder is removed and the previous outputs stay as they were.
@@ -209,12 +209,12 @@ def check(
     rubric: RubricOption,
 ) -> None:
     """Grade one answers file and print its feedback (for a student checking their work)."""
-    from grader.grading import grade_submission, unreadable_result
-    from grader.readers import read_file
+    from grader.grading.grade import grade_submission, unreadable_result
+    from grader.intake.readers import read_file
+    from grader.intake.submission import Unreadable
     from grader.render.feedback import render_feedback
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
-    from grader.submission import Unreadable
+    from grader.rubric.load import load_rubric
+    from grader.solver.key import solve
 
     try:
         key = solve(load_rubric(rubric))
@@ -308,10 +308,10 @@ def merge(
     ),
 ) -> None:
     """Combine shards graded apart into the outputs of one run (gradebook, results, feedback)."""
-    from grader.merge import merge_results
     from grader.render.summary import render_summary
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
+    from grader.rubric.load import load_rubric
+    from grader.run.merge import merge_results
+    from grader.solver.key import solve
 
     try:
         report = merge_results(results, solve(load_rubric(rubric)), out)
@@ -334,8 +334,8 @@ def key(
     ] = "table",
 ) -> None:
     """Print the answer key the solver computes from the rubric."""
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
+    from grader.rubric.load import load_rubric
+    from grader.solver.key import solve
 
     if format not in ("table", "json"):
         typer.echo(f"error: --format must be 'table' or 'json', got {format!r}", err=True)
@@ -355,7 +355,7 @@ def key(
 @app.command("schema")
 def schema() -> None:
     """Print the rubric format's JSON Schema (for editors to check rubric files)."""
-    from grader.rubric import Rubric
+    from grader.rubric.models import Rubric
 
     typer.echo(json.dumps(Rubric.model_json_schema(), indent=2))
 

@@ -2,7 +2,7 @@
 very objects they were computed from.
 
 A class gives the same answer again and again, and grading hands back the same frozen
-``ItemResult`` for the same answer (``grader.grading``), so what is derived from an item
+``ItemResult`` for the same answer (``grader.grading.grade``), so what is derived from an item
 (its feedback section, its ``results.jsonl`` text) is worked out once per distinct item,
 however many students wrote it. Objects are recognised by ``id``; each entry keeps its
 arguments alive, so an id is never reused while its entry stands. The table is bounded:
@@ -30,7 +30,7 @@ def table() -> dict[Any, Any]:
 
 def forget() -> None:
     """Empty every memo table: what a batch remembered (and the answer key it holds)
-    goes with it (``grader.batch.grade_path`` calls this when it is done)."""
+    goes with it (``grader.run.batch.grade_path`` calls this when it is done)."""
     for each in _TABLES:
         each.clear()
 

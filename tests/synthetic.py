@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import AnswerKey
-from grader.solver import Expressions
+from grader.solver.key import Expressions
 
 # --- what a class looks like ---------------------------------------------------------
 

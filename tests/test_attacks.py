@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from grader import AnswerKey
-from grader.batch import grade_path
-from grader.output import feedback_stem
+from grader.run.batch import grade_path
+from grader.run.output import feedback_stem
 
 ATTACKS = Path(__file__).resolve().parent / "attacks"
 PWNED = "PWNED"  # what the code in the attack files would create if it ever ran

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from grader import AnswerKey, StudentResult, Submission, grade_submission, solve
-from grader.graph import Value
 from grader.render.feedback import render_feedback
+from grader.solver.graph import Value
 from grader.solver.key import to_plain
 
 

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from grader import AnswerKey, Submission, grade_submission
 from grader.cli import app
+from grader.intake.readers import read_file
 from grader.integrations.classroom import PLACES, summing_scores
-from grader.readers import read_file
 from grader.render.feedback import points
 
 ROOT = Path(__file__).resolve().parent.parent

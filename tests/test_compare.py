@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.compare import ToleranceSpec, allowed_error, describe, within
-from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+from grader.grading.compare import ToleranceSpec, allowed_error, describe, within
+from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 
 REL = RelativeTolerance(rtol=0.02, atol=0.0)
 REL_ABS = RelativeTolerance(rtol=0.02, atol=0.001)

@@ -1,4 +1,4 @@
-"""Specification of grader.expr: the safe expression parser, evaluator and differentiator."""
+"""Specification of grader.solver.expr: the safe expression parser, evaluator and differentiator."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.errors import ExpressionError
-from grader.expr import (
+from grader.solver.expr import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_LENGTH,

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from grader import AnswerKey, Submission, grade_submission
-from grader.solver import Expressions
+from grader.solver.key import Expressions
 
 WRONG_ANSWERS = 10_000
 BOUND = 0.015

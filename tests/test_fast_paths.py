@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import compare
 from grader.errors import AnswerError
+from grader.grading import compare
+from grader.grading.results import plain_json
+from grader.intake.values import read_numeric
 from grader.render import feedback
-from grader.results import plain_json
-from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
-from grader.values import read_numeric
+from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 
 SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 2), (3, 3)]
 number = st.one_of(

@@ -51,7 +51,7 @@ def _six_digits(value: Any) -> Any:
 
 def grade_file(path: Path, key: AnswerKey) -> dict[str, Any]:
     """What results.json should hold for ``path``, graded in-process."""
-    from grader.readers import read_file
+    from grader.intake.readers import read_file
 
     [submission] = read_file(path, [answer.id for answer in key.rubric.answers])
     assert isinstance(submission, Submission)

@@ -199,7 +199,7 @@ def test_feedback_shows_expected_values_only_when_the_rubric_allows(hw_key: Answ
     """Expected values stay out of feedback unless feedback.show_expected is set."""
     from grader import solve
     from grader.render.feedback import render_feedback
-    from grader.rubric import FeedbackOptions
+    from grader.rubric.models import FeedbackOptions
 
     wrong = {"q2c.DfG": [10, 131]}
     hidden = render_feedback(submit(hw_key, wrong), hw_key.rubric)

@@ -15,12 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from grader import AnswerKey
-from grader import parallel as parallel_module
-from grader.batch import Entries, Prepared, grade_path
 from grader.cli import app
-from grader.parallel import CHUNK_ENTRIES, PART_BYTES, grade_in_workers
-from grader.results import StudentResult
-from grader.rows import RowStore, row_from_text, row_text
+from grader.grading.results import StudentResult
+from grader.run import parallel as parallel_module
+from grader.run.batch import grade_path
+from grader.run.entries import Entries
+from grader.run.parallel import CHUNK_ENTRIES, PART_BYTES, grade_in_workers
+from grader.run.prepare import Prepared
+from grader.run.rows import RowStore, row_from_text, row_text
 
 from .conftest import EXAMPLES, ROOT, RUBRICS
 
@@ -171,9 +173,9 @@ def test_gradebook_rows_round_trip_through_the_row_store(hw_key: AnswerKey) -> N
     """A row kept on disk reads back with the scores, statuses, diagnoses, the warnings
     the gradebook shows and the student's gradebook line; a replaced row reads back as
     its replacement, and iteration gives the rows in position order."""
-    from grader.grading import grade_submission
+    from grader.grading.grade import grade_submission
+    from grader.intake.submission import Submission
     from grader.render.gradebook import render_gradebook
-    from grader.submission import Submission
 
     ids = [entry.answer.id for entry in hw_key]
     answers = {answer_id: "1" for answer_id in ids}

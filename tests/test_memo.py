@@ -13,11 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import AnswerKey, grading, jsontext, memo, numbers
-from grader.batch import prepare
+from grader import AnswerKey, jsontext, memo
+from grader.grading import grade as grading
+from grader.intake import numbers
+from grader.intake.readers import read_all
+from grader.intake.submission import Submission
 from grader.memo import by_identity
-from grader.readers import read_all
-from grader.submission import Submission
+from grader.run.prepare import prepare
 
 from .conftest import EXAMPLES
 from .test_jobs import load_bench
@@ -162,7 +164,7 @@ def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerK
 def test_a_batch_lets_what_it_remembered_go(tmp_path: Path, hw_key: AnswerKey) -> None:
     """After `grade`, no memo table holds the answer key (a long-lived process grading
     many rubrics does not keep them all)."""
-    from grader.batch import grade_path
+    from grader.run.batch import grade_path
 
     grade_path(EXAMPLES, hw_key, tmp_path / "out")
     assert all(not table for table in memo._TABLES)

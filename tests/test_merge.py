@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from grader import AnswerKey
 from grader.cli import app
-from grader.readers import discover
+from grader.intake.readers import discover
 
 from .conftest import EXAMPLES, RUBRICS
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import numbers
 from grader.errors import AnswerError, GraderError
-from grader.numbers import read_number
+from grader.intake import numbers
+from grader.intake.numbers import read_number
 
 READ: list[tuple[str, str, float]] = [
     ("plain", "0.0567", 0.0567),
@@ -127,7 +127,7 @@ def test_the_length_cap_is_a_module_constant_and_a_keyword() -> None:
 
 
 def test_raising_the_module_constant_raises_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An instructor's script may set grader.numbers.MAX_NUMBER_TEXT."""
+    """An instructor's script may set grader.intake.numbers.MAX_NUMBER_TEXT."""
     long_sum = "+".join(["1"] * 600)
     monkeypatch.setattr(numbers, "MAX_NUMBER_TEXT", 2_000)
     assert read_number(long_sum) == 600.0

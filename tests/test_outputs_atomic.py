@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import AnswerKey, batch, output
-from grader.batch import grade_path
-from grader.output import FileNames, atomic_write, safe_stem
+from grader import AnswerKey
 from grader.render import gradebook
 from grader.render.gradebook import safe_text
+from grader.run import output, prepare
+from grader.run.batch import grade_path
+from grader.run.output import FileNames, atomic_write, safe_stem
 from grader.solver.key import to_plain
 
 from .conftest import EXAMPLES, class_of_copies, start_and_wait_for_staging
@@ -58,7 +59,7 @@ def test_an_interrupted_run_leaves_the_previous_outputs_intact(
     assert "gradebook.csv" in before and any(name.startswith("feedback/") for name in before)
 
     calls = {"n": 0}
-    real_feedback, real_row = batch.render_feedback, gradebook.row
+    real_feedback, real_row = prepare.render_feedback, gradebook.row
 
     def feedback_then_crash(*args: Any) -> str:
         calls["n"] += 1
@@ -71,7 +72,7 @@ def test_an_interrupted_run_leaves_the_previous_outputs_intact(
             raise RuntimeError("disk full")
         return real_row(*args)
 
-    monkeypatch.setattr(batch, "render_feedback", feedback_then_crash)
+    monkeypatch.setattr(prepare, "render_feedback", feedback_then_crash)
     monkeypatch.setattr(gradebook, "row", gradebook_row_crash)
     with pytest.raises((KeyboardInterrupt, RuntimeError)):
         grade_path(EXAMPLES, hw_key, out)

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import AnswerKey, grade_submission, readers
+from grader import AnswerKey, grade_submission
 from grader.errors import GraderError, SubmissionError
-from grader.readers import answers_file, decode, discover, read_all, read_bytes, read_file
-from grader.solver import Expressions
-from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.intake import readers
+from grader.intake.readers import answers_file, decode, discover, read_all, read_bytes, read_file
+from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.solver.key import Expressions
 
 from .conftest import EXAMPLES
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from grader import Rubric, RubricError, load_rubric, parse_rubric
 from grader.cli import app
-from grader.rubric import RelativeTolerance, SigFigsTolerance
+from grader.rubric.models import RelativeTolerance, SigFigsTolerance
 
 from .conftest import RUBRICS
 

@@ -13,8 +13,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from grader import AnswerKey, Rubric, expr, solve
-from grader.grading import equivalent
+from grader import AnswerKey, Rubric, solve
+from grader.grading.grade import equivalent
+from grader.solver import expr
 from grader.solver.key import to_plain
 
 from .conftest import RUBRICS

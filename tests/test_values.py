@@ -14,9 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import expr, values
 from grader.errors import AnswerError, GraderError
-from grader.values import parse_array_text, read_expressions, read_numeric, uses_decimal_comma
+from grader.intake import values
+from grader.intake.values import (
+    parse_array_text,
+    read_expressions,
+    read_numeric,
+    uses_decimal_comma,
+)
+from grader.solver import expr
 
 M = [[1.0, 2.0], [3.0, 4.0]]
 
@@ -188,7 +194,7 @@ def test_caps_are_module_constants_read_at_call_time(monkeypatch: pytest.MonkeyP
 def test_expression_caps_are_the_parsers_constants_read_at_call_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """grader.expr.MAX_LENGTH (and MAX_DEPTH, MAX_NODES) apply to answers when set."""
+    """grader.solver.expr.MAX_LENGTH (and MAX_DEPTH, MAX_NODES) apply to answers when set."""
     assert read_expressions(["x+y+x+y", "y"], 2, ["x", "y"]).texts[0] == "x+y+x+y"
     monkeypatch.setattr(expr, "MAX_LENGTH", 5)
     with pytest.raises(AnswerError, match="max_length=5"):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from grader.errors import GraderError, OutputError, SubmissionError
-from grader.results import ItemResult, StudentResult
+from grader.grading.results import ItemResult, StudentResult
 
 RunnerStatus = Literal["pass", "fail", "error"]
 
@@ -191,12 +191,12 @@ def run_classroom(
 
 
 def _grade(answers: Path, rubric: Path, test_code: str) -> ClassroomRun:
-    from grader.grading import grade_submission, unreadable_result
-    from grader.readers import answers_file, read_file
+    from grader.grading.grade import grade_submission, unreadable_result
+    from grader.intake.readers import answers_file, read_file
+    from grader.intake.submission import Unreadable
     from grader.render.feedback import render_feedback
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
-    from grader.submission import Unreadable
+    from grader.rubric.load import load_rubric
+    from grader.solver.key import solve
 
     try:
         key = solve(load_rubric(rubric))

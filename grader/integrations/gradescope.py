@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import OutputError, SubmissionError
-from grader.results import ItemResult, StudentResult
-from grader.rubric import Rubric
+from grader.grading.results import ItemResult, StudentResult
+from grader.rubric.models import Rubric
 
 PLACES = 4
 """Decimals of the scores: those of ``gradebook.csv``."""
@@ -67,12 +67,12 @@ def run_gradescope(submission_dir: Path, rubric: Path, out: Path) -> dict[str, A
     output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
     shows the autograder failed instead of recording a zero.
     """
-    from grader.grading import grade_submission, unreadable_result
-    from grader.output import atomic_write
-    from grader.readers import answers_file, read_file
-    from grader.rubric_file import load_rubric
-    from grader.solver import solve
-    from grader.submission import Unreadable
+    from grader.grading.grade import grade_submission, unreadable_result
+    from grader.intake.readers import answers_file, read_file
+    from grader.intake.submission import Unreadable
+    from grader.rubric.load import load_rubric
+    from grader.run.output import atomic_write
+    from grader.solver.key import solve
 
     key = solve(load_rubric(rubric))
     known = [answer.id for answer in key.rubric.answers]

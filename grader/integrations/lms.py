@@ -1,6 +1,6 @@
 """The LMS gradebook files of ``grade --format canvas|moodle [--roster PATH]``.
 
-They are ``grader.batch`` exports, written next to ``gradebook.csv`` (which is always
+They are ``grader.run.batch`` exports, written next to ``gradebook.csv`` (which is always
 written, CONTRACT §3) and committed with it: ``canvas.csv`` or ``moodle.csv``, and with a
 roster, ``roster-report.csv`` (roster students without a submission, submissions matching
 no roster student). The roster is read and checked before any grading, so a bad one
@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.batch import Export
 from grader.errors import UsageError
+from grader.grading.results import StudentResult
 from grader.integrations.canvas import assignment_column, read_canvas_roster, render_canvas
 from grader.integrations.moodle import NO_ROSTER_HEADER, read_moodle_roster, render_moodle
 from grader.integrations.roster import RosterMatch, match_roster, render_roster_report, safe
-from grader.results import StudentResult
-from grader.rubric import Rubric
-from grader.solver import AnswerKey
+from grader.rubric.models import Rubric
+from grader.run.batch import Export
+from grader.solver.key import AnswerKey
 
 FORMATS = ("plain", "canvas", "moodle")
 REPORT = "roster-report.csv"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
+from grader.grading.results import StudentResult
 from grader.integrations.roster import NO_SUBMISSION, Roster, RosterStudent, cell, read_rows
-from grader.results import StudentResult
 
 IDENTIFIERS = {
     "username": ("username", "user name"),

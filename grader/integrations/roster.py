@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
-from grader.results import StudentResult
+from grader.grading.results import StudentResult
 
 NO_SUBMISSION = "no submission"
 NOT_ON_ROSTER = "not on the roster"
@@ -127,7 +127,7 @@ def safe(text: str) -> str:
 
 def read_rows(path: Path) -> list[list[str]]:
     """The rows of a roster CSV (UTF-8 with or without BOM, or Latin-1; ``,`` ``;`` or tab)."""
-    from grader.readers import csv_rows, decode, read_bytes
+    from grader.intake.readers import csv_rows, decode, read_bytes
 
     try:
         rows = csv_rows(decode(read_bytes(path), str(path)), str(path))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from grader.grading.results import ItemResult, StudentResult, all_numbers
 from grader.jsontext import dumps_any
 from grader.memo import by_identity
-from grader.results import ItemResult, StudentResult, all_numbers
-from grader.rubric import Rubric
+from grader.rubric.models import Rubric
 
 _MARK = {
     "correct": "✅ correct",

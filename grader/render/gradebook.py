@@ -7,7 +7,7 @@ import functools
 import io
 from collections.abc import Iterable, Sequence
 
-from grader.results import StudentResult
+from grader.grading.results import StudentResult
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,7 +59,7 @@ csv_line = _LineWriter()
 
 
 def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]) -> str:
-    """The whole gradebook at once (``grader.batch`` streams the same lines)."""
+    """The whole gradebook at once (``grader.run.batch`` streams the same lines)."""
     return csv_text([header(answer_ids), *(row(result, answer_ids) for result in results)])
 
 

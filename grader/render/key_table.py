@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.solver import AnswerKey, Expressions
+from grader.solver.key import AnswerKey, Expressions
 
 
 def render_key_table(key: AnswerKey) -> str:

@@ -1,5 +1,1 @@
-"""The reference solver: every answer a rubric names, computed from its parameters alone."""
-
-from grader.solver.key import AnswerKey, Expressions, KeyEntry, solve
-
-__all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
+"""The reference solver: the answer key computed from a rubric's parameters alone."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import expr
-from grader.graph import Graph
-from grader.rubric import FunctionDef, FunctionsProblem
+from grader.rubric.models import FunctionDef, FunctionsProblem
+from grader.solver import expr
+from grader.solver.graph import Graph
 
 Array = NDArray[np.float64]
 

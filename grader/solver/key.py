@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from grader import compare
-from grader.graph import Graph, Value
-from grader.rubric import (
+from grader.grading import compare
+from grader.rubric.models import (
     Answer,
     CompositionAnswer,
     FunctionsProblem,
@@ -31,6 +30,7 @@ from grader.solver.functions import (
     jacobian_node,
     value_node,
 )
+from grader.solver.graph import Graph, Value
 from grader.solver.network import NetworkVariant, build_network, node_name
 
 __all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]

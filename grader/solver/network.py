@@ -22,8 +22,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.graph import Graph
-from grader.rubric import NetworkProblem
+from grader.rubric.models import NetworkProblem
+from grader.solver.graph import Graph
 
 Array = NDArray[np.float64]
 

@@ -18,10 +18,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader.batch import DUPLICATE, BatchReport, Prepared, restore, write_outputs
 from grader.errors import GraderError
-from grader.results import StudentResult
-from grader.solver import AnswerKey
+from grader.grading.results import StudentResult
+from grader.run.batch import BatchReport, write_outputs
+from grader.run.prepare import DUPLICATE, Prepared, restore
+from grader.solver.key import AnswerKey
 
 
 def merge_results(

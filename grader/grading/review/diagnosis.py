@@ -2,7 +2,7 @@
 mistake, and the tests that recognise one without being fooled by coincidence.
 
 An *alternative* is a value the answer might have been computed as: the key's graph
-recomputed with a mistake of method made (``grader.recompute.MISTAKES``), the key's
+recomputed with a mistake of method made (``grader.grading.review.recompute.MISTAKES``), the key's
 value transposed, another answer id's value, the value with its sign flipped or its
 decimal point moved. A wrong answer is explained by an alternative when it matches it
 within the answer's own tolerance *and* the alternative is clearly apart from the right
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import compare
+from grader.grading import compare
+from grader.grading.review.recompute import KeyGraphs, Mistake
 from grader.memo import by_identity
-from grader.recompute import KeyGraphs, Mistake
-from grader.rubric import NetworkAnswer
-from grader.solver import Expressions, KeyEntry
+from grader.rubric.models import NetworkAnswer
+from grader.solver.key import Expressions, KeyEntry
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]

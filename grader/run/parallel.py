@@ -2,8 +2,8 @@
 
 The parent lists the submissions (``discover``) and hands them out in chunks; each of
 N workers solves the answer key once, then reads, grades and renders its chunks
-(``grader.batch.prepare``). The parent takes the rendered outputs back in chunk order and
-writes them (``grader.batch.write_prepared``), so every output is byte for byte what one
+(``grader.run.prepare.prepare``). The parent takes the rendered outputs back in chunk order and
+writes them (``grader.run.batch.write_prepared``), so every output is byte for byte what one
 process writes. At most ``IN_FLIGHT`` chunks per worker are out at a time, so memory
 stays flat however large the class.
 
@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from grader.batch import Entries, Prepared, grade_all, prepare
-from grader.readers import read_entry
-from grader.rubric import Rubric
-from grader.solver import AnswerKey, solve
-from grader.submission import Submission, Unreadable
+from grader.intake.readers import read_entry
+from grader.intake.submission import Submission, Unreadable
+from grader.rubric.models import Rubric
+from grader.run.entries import Entries
+from grader.run.prepare import Prepared, grade_all, prepare
+from grader.solver.key import AnswerKey, solve
 
 CHUNK_ENTRIES = 32
 """Files (or student folders) per chunk: enough to make passing a chunk cheap, few

@@ -18,10 +18,9 @@ from typing import Literal
 
 import numpy as np
 
-from grader.graph import Graph, Value
-from grader.rubric import NetworkAnswer, NetworkProblem
-from grader.solver import AnswerKey, Expressions
-from grader.solver.key import build_graph
+from grader.rubric.models import NetworkAnswer, NetworkProblem
+from grader.solver.graph import Graph, Value
+from grader.solver.key import AnswerKey, Expressions, build_graph
 from grader.solver.network import NetworkVariant
 
 MistakeName = Literal[

@@ -3,7 +3,7 @@
 Accepted: plain and scientific notation (``1.5e-3``), the Unicode minus and dashes,
 ``×``/``·`` and ``10^k`` (``1.5×10^-3``, ``1.5 x 10^-3``, ``1.5·10⁻³``), a leading ``≈``,
 ``~`` or ``=``, spaces and no-break spaces around, fractions and arithmetic (``1/2``,
-``exp(0.09)/(1+exp(0.09))``, through the safe expression parser ``grader.expr``).
+``exp(0.09)/(1+exp(0.09))``, through the safe expression parser ``grader.solver.expr``).
 
 Commas (the rules of ``docs/untrusted-input.md``):
 
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import re
 
-from grader import expr
 from grader.errors import AnswerError, ExpressionError
+from grader.solver import expr
 
 MAX_NUMBER_TEXT = 1_000
 """Longest text read as one number (an expression longer than this is refused).
-Raise it by assigning ``grader.numbers.MAX_NUMBER_TEXT`` or passing ``max_length``."""
+Raise it by assigning ``grader.intake.numbers.MAX_NUMBER_TEXT`` or passing ``max_length``."""
 
 _DASHES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")

@@ -3,7 +3,7 @@
 A raw answer is what a file held: a JSON number, string or (nested) list, or a CSV cell's
 text. Vectors and matrices may be JSON-style lists (``[[1, 2], [3, 4]]``), tuples
 (``(1, 2)``) or MATLAB-style (``1 2; 3 4``, ``[1, 2; 3, 4]``); each entry is a number as
-people type it (see ``grader.numbers``). Expression answers are lists of expressions in
+people type it (see ``grader.intake.numbers``). Expression answers are lists of expressions in
 the function's variables. Every failure is an ``AnswerError`` saying which entry and what
 was expected.
 
@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import expr, numbers
 from grader.errors import AnswerError, ExpressionError
-from grader.numbers import read_number
+from grader.intake import numbers
+from grader.intake.numbers import read_number
+from grader.solver import expr
 
 Array = NDArray[np.float64]
 

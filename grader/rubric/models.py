@@ -3,7 +3,7 @@
 A rubric declares *problems* by kind with their parameters (plain data, so a later
 version can draw them per student) and the *answers* to grade: an id, which quantity of
 which problem it asks for, points, a tolerance and a partial-credit rule. Reading a file
-is ``grader.rubric_file.load_rubric``; this module is only the shape of the data.
+is ``grader.rubric.load.load_rubric``; this module is only the shape of the data.
 """
 
 from __future__ import annotations

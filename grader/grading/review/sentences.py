@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.compare import describe
-from grader.diagnosis import Alternative, indices
-from grader.grading import entry_label
-from grader.rubric import NetworkAnswer, NetworkProblem, Rubric
-from grader.solver import KeyEntry
+from grader.grading.compare import describe
+from grader.grading.display import entry_label
+from grader.grading.review.diagnosis import Alternative, indices
+from grader.rubric.models import NetworkAnswer, NetworkProblem, Rubric
+from grader.solver.key import KeyEntry
 
 _SYMBOL = {
     "yhat": "ŷ",

@@ -15,9 +15,8 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from grader import expr
 from grader.errors import ExpressionError, RubricError
-from grader.rubric import (
+from grader.rubric.models import (
     Answer,
     CompositionAnswer,
     DecimalsTolerance,
@@ -31,6 +30,7 @@ from grader.rubric import (
     SigFigsTolerance,
     ValueAnswer,
 )
+from grader.solver import expr
 
 # Values of discriminator fields, which pydantic puts into error locations.
 _TAG_MODELS: dict[str, type[BaseModel]] = {

@@ -16,21 +16,25 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO
 
 from grader import memo
-from grader.grading import grade_submission, unreadable_result
-from grader.output import FileNames, staging
-from grader.readers import iter_discover, read_entry
+from grader.grading.results import StudentResult
+from grader.intake.readers import read_entry
 from grader.render import gradebook
-from grader.render.feedback import render_feedback
 from grader.render.summary import ClassSummary
-from grader.results import StudentResult
-from grader.rows import RowStore, row_text
-from grader.solver import AnswerKey
-from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
-
-DUPLICATE = "duplicate submission"
+from grader.run.entries import Entries
+from grader.run.output import FileNames, staging
+from grader.run.parallel import grade_in_workers
+from grader.run.prepare import (
+    DUPLICATE,
+    Prepared,
+    grade_all,
+    prepare,
+    restore,
+)
+from grader.run.rows import RowStore
+from grader.solver.key import AnswerKey
 
 
 @dataclass(frozen=True)
@@ -46,78 +50,8 @@ class BatchReport:
         return 1 if self.unreadable else 0
 
 
-def grade_all(
-    submissions: Iterable[Submission | Unreadable], key: AnswerKey
-) -> Iterator[StudentResult]:
-    """Results in submission order; an unreadable file yields its error row."""
-    for submission in submissions:
-        if isinstance(submission, Unreadable):
-            yield unreadable_result(submission, key)
-        else:
-            yield grade_submission(submission, key)
-
-
 Export = Callable[[Sequence[StudentResult], AnswerKey], tuple[str, str]]
 """An extra gradebook format: the rows (one per student) in, ``(file name, text)`` out."""
-
-KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
-"""Warnings that also go into the gradebook's status column."""
-
-
-class Prepared(NamedTuple):
-    """One student's outputs, rendered, ready to be written: what a ``--jobs`` worker
-    sends the parent (plain strings, cheap to pass between processes)."""
-
-    student_id: str
-    source: str
-    error: str | None
-    """Why the submission could not be read; None if it was graded."""
-    record: str
-    """The ``results.jsonl`` line, without its newline."""
-    feedback: str
-    row: str
-    """The gradebook row (``grader.rows``)."""
-
-
-def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
-    """Render one result's outputs.
-
-    The feedback shows what the record holds: where the record had to write an answer
-    otherwise (a NaN or an infinity as text, lists nested too deep cut short), the
-    feedback is made from the record, as ``grader merge`` makes it.
-    """
-    record = result.to_json_text()
-    shown = result
-    if any(mark in record for mark in _REWRITTEN):
-        shown = restore(json.loads(record), key)
-    return Prepared(
-        student_id=result.student_id,
-        source=result.source,
-        error=result.error if result.status == "error" else None,
-        record=record,
-        feedback=render_feedback(shown, key.rubric),
-        row=row_text(result, KEPT_WARNINGS, [answer.id for answer in key.rubric.answers]),
-    )
-
-
-_REWRITTEN = ('"NaN"', 'Infinity"', '"[...]"')
-"""How ``results.plain_json`` writes what strict JSON cannot hold (a student's own text
-may look the same: the feedback made from the record is then the same anyway)."""
-
-
-def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
-    """A result read back from its ``results.jsonl`` record, with what the record leaves
-    out (each answer's title and expected value) taken from the key, so that it renders
-    exactly as it did."""
-    result = StudentResult.from_json(record)
-    entries = key.entries
-    items = tuple(
-        replace(item, title=entries[item.id].answer.title, expected=entries[item.id].plain_expected)
-        if item.id in entries
-        else item
-        for item in result.items
-    )
-    return replace(result, items=items)
 
 
 def write_outputs(
@@ -150,7 +84,7 @@ def write_prepared(
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
     Streams: each student's record and feedback are written as they come, their
-    gradebook row goes to a temporary file (``grader.rows``); only the row's position
+    gradebook row goes to a temporary file (``grader.run.rows``); only the row's position
     by student id stays in memory.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
@@ -223,47 +157,6 @@ def _write_gradebook(
         summary.add(row.score, row.graded, row.statuses, row.diagnoses)
 
 
-class Entries:
-    """The entries ``discover`` finds under a folder, held compactly and let go as they
-    are read: a class of 100,000 files is some 5 MB of names (35 MB as ``Path``s)."""
-
-    def __init__(self, path: Path, *, exclude: Sequence[Path] = ()) -> None:
-        self.path = path
-        self._texts: list[str] = []
-        self._kinds = bytearray()
-        self._ids: dict[int, str | None] = {}
-        for location, folder_id in iter_discover(path, exclude=exclude):
-            inside = location.parent == path
-            # a copy: pathlib interns the name, and 100,000 interned names grow Python's
-            # table of them by 7 MB for good
-            self._texts.append("".join(location.name) if inside else str(location))
-            self._kinds.append(inside + 2 * (folder_id is not None))
-            if folder_id is not None and folder_id != location.name:
-                self._ids[len(self._texts) - 1] = folder_id
-
-    def __len__(self) -> int:
-        return len(self._texts)
-
-    def shard(self, part: int, parts: int) -> None:
-        """Keep only the ``part``-th (1-based) of ``parts`` blocks of consecutive entries,
-        as even as whole entries allow (a whole-class CSV is one entry): shards 1..n, in
-        order, are the entries of one run, in its order (``grader merge``)."""
-        count = len(self._texts)
-        start, stop = count * (part - 1) // parts, count * part // parts
-        self._texts = self._texts[start:stop]
-        self._kinds = self._kinds[start:stop]
-        self._ids = {i - start: v for i, v in self._ids.items() if start <= i < stop}
-
-    def __iter__(self) -> Iterator[tuple[Path, str | None]]:
-        """``(location, folder id)`` as ``discover`` gives them, one by one, once: each
-        name is let go as it is given."""
-        for index, kind in enumerate(self._kinds):
-            text, self._texts[index] = self._texts[index], ""
-            location = self.path / text if kind & 1 else Path(text)
-            folder_id = self._ids.get(index, location.name) if kind & 2 else None
-            yield location, folder_id
-
-
 def grade_path(
     path: Path,
     key: AnswerKey,
@@ -276,7 +169,7 @@ def grade_path(
 ) -> BatchReport:
     """Grade every submission under ``path`` and write the outputs into ``out_dir``.
 
-    ``jobs`` > 1: read and grade in that many worker processes (``grader.parallel``);
+    ``jobs`` > 1: read and grade in that many worker processes (``grader.run.parallel``);
     the outputs are byte for byte those of one process. Either way the submissions are
     those ``read_all`` reads, in its order. ``shard=(k, n)``: only the k-th of n blocks
     of the entries found (``Entries.shard``).
@@ -331,8 +224,6 @@ def _grade_entries(
     jobs: int,
 ) -> BatchReport:
     if jobs > 1:
-        from grader.parallel import grade_in_workers
-
         prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs)
     else:
         known = [answer.id for answer in key.rubric.answers]

@@ -21,7 +21,7 @@ class Submission:
     """Things worth telling the student and instructor: duplicate or unknown ids, ..."""
     decimal_comma: bool = False
     """The file is a ``;``- or tab-delimited spreadsheet, whose cells may use decimal
-    commas (``0,52``); ``grader.values`` then reads such cells European-style."""
+    commas (``0,52``); ``grader.intake.values`` then reads such cells European-style."""
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 for errors carried forward, and the mistake named.
 
 For a numeric answer with wrong entries, alternatives are tried in order and each claims
-the wrong entries it explains (``grader.diagnosis`` says when an alternative explains
+the wrong entries it explains (``grader.grading.review.diagnosis`` says when an alternative explains
 one):
 
 1. ``ecf``: the answer recomputed from the student's own wrong earlier answers
-   (``grader.carried_forward``), entry by entry; earns ``grading.carried_forward``;
+   (``grader.grading.review.carried_forward``), entry by entry; earns ``grading.carried_forward``;
 2. mistakes of method (``factor_two``, ``missing_bias``, ``wrong_derivative``): the
    graph recomputed with the mistake made, then also from the student's earlier answers;
 3. ``transposed`` and ``other_answer:<id>``, as whole answers;
@@ -15,7 +15,7 @@ one):
 A named mistake earns ``grading.diagnosis_credit[code]`` of each entry it explains
 (default none). An answer unreadable only because of its shape (no bias entries, a
 non-square matrix transposed) is read again in that shape. Only answers that are not
-fully right are examined, on graphs built once per answer key (``grader.recompute``).
+fully right are examined, on graphs built once per answer key (``grader.grading.review.recompute``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,18 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import compare, memo
-from grader.carried_forward import carried_forward, overrides_of, sources, wrong_earlier
-from grader.diagnosis import (
+from grader import memo
+from grader.errors import AnswerError
+from grader.grading import compare
+from grader.grading.display import shown
+from grader.grading.results import ItemResult, ItemStatus
+from grader.grading.review.carried_forward import (
+    carried_forward,
+    overrides_of,
+    sources,
+    wrong_earlier,
+)
+from grader.grading.review.diagnosis import (
     Alternative,
     candidates,
     matches,
@@ -37,13 +46,10 @@ from grader.diagnosis import (
     separated,
     too_coarse,
 )
-from grader.diagnosis_text import Finding, sentence
-from grader.errors import AnswerError
-from grader.grading import shown
-from grader.recompute import KeyGraphs, Mistake, for_key
-from grader.results import ItemResult, ItemStatus
-from grader.solver import AnswerKey, Expressions, KeyEntry
-from grader.values import StudentValue, is_blank, read_numeric
+from grader.grading.review.recompute import KeyGraphs, Mistake, for_key
+from grader.grading.review.sentences import Finding, sentence
+from grader.intake.values import StudentValue, is_blank, read_numeric
+from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]

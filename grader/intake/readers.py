@@ -2,7 +2,7 @@
 (``question,answer``), a whole-class CSV (``student_id,<id>,...``), a folder of them, and
 a folder of per-student subfolders (student id = subfolder name).
 
-Reading never interprets an answer (that is ``grader.values``) and never stops a batch:
+Reading never interprets an answer (that is ``grader.intake.values``) and never stops a batch:
 a file that cannot be read becomes an ``Unreadable`` with the reason. Files are untrusted
 (``docs/untrusted-input.md``): their size is capped, symbolic links are not followed,
 any encoding a spreadsheet writes is decoded, and an answer id given twice is reported
@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 """Largest submission file read (a class CSV of tens of thousands of rows fits)."""
@@ -69,7 +69,7 @@ def discover(path: Path, *, exclude: Sequence[Path] = ()) -> list[tuple[Path, st
 
 def iter_discover(path: Path, *, exclude: Sequence[Path] = ()) -> Iterator[tuple[Path, str | None]]:
     """``discover``, one entry at a time: a list of 100,000 ``Path``s is 35 MB, most of
-    the memory `grade` needs for a class that large (``grader.batch`` keeps names)."""
+    the memory `grade` needs for a class that large (``grader.run.batch`` keeps names)."""
     if path.is_file():
         yield path, None
         return
@@ -519,7 +519,7 @@ def csv_rows(text: str, source: str, delimiter: str | None = None) -> list[list[
     """Rows of a CSV text, trailing empty cells and empty rows dropped."""
     if delimiter is None:
         delimiter = sniff_delimiter(_LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0])
-    # A cell is as long as the file allows; each answer's own cap is grader.values'.
+    # A cell is as long as the file allows; each answer's own cap is grader.intake.values'.
     # (csv's limit is process-wide; it is only ever raised, never lowered.)
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -18,9 +18,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import IO, NamedTuple, overload
 
+from grader.grading.results import ItemResult, StudentResult
 from grader.jsontext import dumps_compact
 from grader.render import gradebook
-from grader.results import ItemResult, StudentResult
 
 
 class Row(NamedTuple):

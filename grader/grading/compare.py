@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader import memo
-from grader.rubric import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 
 Array = NDArray[np.float64]
 ToleranceSpec = RelativeTolerance | SigFigsTolerance | DecimalsTolerance

@@ -1,8 +1,8 @@
 """Error carried forward: an answer recomputed from the student's own earlier answers.
 
 An answer's *earlier answers* are the other answers its graph node is computed from
-(``grader.recompute.earlier_answers``): ∂L/∂ŷ from ŷ, ∂L/∂v from ∂L/∂ŷ, a batch sum from
-the per-example gradients, each within its own problem. Those the student got wrong
+(``grader.grading.review.recompute.earlier_answers``): ∂L/∂ŷ from ŷ, ∂L/∂v from ∂L/∂ŷ,
+a batch sum from the per-example gradients, each within its own problem. Those the student got wrong
 replace the true values, the answer's node is recomputed, and where the student's answer
 matches that recomputation (and not the key) the error was carried forward, not made
 again. The earlier answers named are those that change the recomputation: one shadowed by
@@ -16,18 +16,19 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import compare, memo
-from grader.diagnosis import Alternative
-from grader.graph import Value
-from grader.recompute import KeyGraphs, Recomputer
-from grader.solver import KeyEntry
-from grader.values import StudentValue
+from grader import memo
+from grader.grading import compare
+from grader.grading.review.diagnosis import Alternative
+from grader.grading.review.recompute import KeyGraphs, Recomputer
+from grader.intake.values import StudentValue
+from grader.solver.graph import Value
+from grader.solver.key import KeyEntry
 
 Array = NDArray[np.float64]
 
 
 # Performance: whether an earlier answer is wrong is asked for every later answer that
-# is wrong; answers are memoized read-only arrays (``grader.grading``), shared between
+# is wrong; answers are memoized read-only arrays (``grader.grading.grade``), shared between
 # the students who wrote them alike, so the verdict is kept by the array (bounded).
 
 _VERDICTS: dict[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = memo.table()

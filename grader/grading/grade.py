@@ -1,9 +1,9 @@
 """Scoring a submission against the answer key: one ``ItemResult`` per answer id.
 
-Each answer is read (``grader.values``), compared entry by entry under its tolerance
-(``grader.compare``) or, for expressions, by agreement at sample points; what is not
+Each answer is read (``grader.intake.values``), compared entry by entry under its tolerance
+(``grader.grading.compare``) or, for expressions, by agreement at sample points; what is not
 fully right is then examined for carried-forward errors and named mistakes
-(``grader.analysis``).
+(``grader.grading.review.analysis``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,24 @@ from typing import Any
 
 import numpy as np
 
-from grader import compare, expr, memo, numbers
-from grader import values as values_module
+from grader import memo
 from grader.errors import AnswerError
-from grader.results import ItemResult, ItemStatus, StudentResult
-from grader.solver import AnswerKey, Expressions, KeyEntry
-from grader.submission import Submission, Unreadable
-from grader.values import StudentExpressions, StudentValue, is_blank, read_expressions, read_numeric
+from grader.grading import compare
+from grader.grading.display import entry_label, shown
+from grader.grading.results import ItemResult, ItemStatus, StudentResult
+from grader.grading.review.analysis import reconsider
+from grader.intake import numbers
+from grader.intake import values as values_module
+from grader.intake.submission import Submission, Unreadable
+from grader.intake.values import (
+    StudentExpressions,
+    StudentValue,
+    is_blank,
+    read_expressions,
+    read_numeric,
+)
+from grader.solver import expr
+from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 SAMPLE_POINTS = 16
 """Points at which two expressions are compared; drawn per answer id, so repeatable."""
@@ -29,8 +40,6 @@ SAMPLE_POINTS = 16
 
 def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
     """Grade every answer of the key for one student."""
-    from grader.analysis import reconsider  # here, not at the top: analysis imports grading
-
     answers, comma = submission.answers, bool(submission.decimal_comma)
     limits = _limits()
     values: dict[str, StudentValue] = {}
@@ -261,34 +270,11 @@ def _message(
     return f"{total - len(wrong)} of {total} entries are right; off{extra}: {where} (not {rule})."
 
 
-def entry_label(index: Sequence[int]) -> str:
-    """A 1-based entry position as a student reads it: ``v[2]`` style or ``(row 1, col 3)``."""
-    if len(index) == 1:
-        return f"entry {index[0] + 1}"
-    if len(index) == 2:
-        return f"row {index[0] + 1} col {index[1] + 1}"
-    return str(tuple(i + 1 for i in index))
-
-
-def shown(value: StudentValue | None) -> Any:
-    """The value as read, plain, for results and feedback."""
-    if value is None:
-        return None
-    if isinstance(value, StudentExpressions):
-        return [_text(each) for each in value.exprs]
-    return value.tolist() if value.ndim else float(value)
-
-
 # Performance (profile of `grade` on 10,000 students): parsing aside, an expression
 # answer cost about 1.4 ms, 20 times a numeric one, in drawing the sample points,
 # evaluating the key's expression and printing the student's. A class writes few
 # distinct expressions, and equal expressions (hashable trees) give equal results, so
 # these are memoized (bounded).
-
-
-@functools.lru_cache(maxsize=4096)
-def _text(expression: expr.Expr) -> str:
-    return expr.to_text(expression)
 
 
 def equivalent(

@@ -1,0 +1,1 @@
+"""Grading: tolerances, scoring, results; review/ for carried-forward credit and named mistakes."""

@@ -1,0 +1,1 @@
+"""Intake: finding submission files, reading them safely, and turning their text into values."""

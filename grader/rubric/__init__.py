@@ -1,0 +1,1 @@
+"""The rubric: its models and how a file becomes one."""

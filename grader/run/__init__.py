@@ -1,0 +1,1 @@
+"""Running a class: the batch, worker processes, shards and merge, the output folder."""

@@ -1,0 +1,92 @@
+"""One student's outputs rendered for writing, and a result read back from its record.
+
+A ``Prepared`` is plain strings, cheap to pass between processes: a ``--jobs`` worker
+makes it, the parent writes it (``grader.run.batch``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from grader.grading.grade import grade_submission, unreadable_result
+from grader.grading.results import StudentResult
+from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.render.feedback import render_feedback
+from grader.run.rows import row_text
+from grader.solver.key import AnswerKey
+
+DUPLICATE = "duplicate submission"
+
+
+def grade_all(
+    submissions: Iterable[Submission | Unreadable], key: AnswerKey
+) -> Iterator[StudentResult]:
+    """Results in submission order; an unreadable file yields its error row."""
+    for submission in submissions:
+        if isinstance(submission, Unreadable):
+            yield unreadable_result(submission, key)
+        else:
+            yield grade_submission(submission, key)
+
+
+KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
+"""Warnings that also go into the gradebook's status column."""
+
+
+class Prepared(NamedTuple):
+    """One student's outputs, rendered, ready to be written: what a ``--jobs`` worker
+    sends the parent (plain strings, cheap to pass between processes)."""
+
+    student_id: str
+    source: str
+    error: str | None
+    """Why the submission could not be read; None if it was graded."""
+    record: str
+    """The ``results.jsonl`` line, without its newline."""
+    feedback: str
+    row: str
+    """The gradebook row (``grader.run.rows``)."""
+
+
+def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
+    """Render one result's outputs.
+
+    The feedback shows what the record holds: where the record had to write an answer
+    otherwise (a NaN or an infinity as text, lists nested too deep cut short), the
+    feedback is made from the record, as ``grader merge`` makes it.
+    """
+    record = result.to_json_text()
+    shown = result
+    if any(mark in record for mark in _REWRITTEN):
+        shown = restore(json.loads(record), key)
+    return Prepared(
+        student_id=result.student_id,
+        source=result.source,
+        error=result.error if result.status == "error" else None,
+        record=record,
+        feedback=render_feedback(shown, key.rubric),
+        row=row_text(result, KEPT_WARNINGS, [answer.id for answer in key.rubric.answers]),
+    )
+
+
+_REWRITTEN = ('"NaN"', 'Infinity"', '"[...]"')
+"""How ``results.plain_json`` writes what strict JSON cannot hold (a student's own text
+may look the same: the feedback made from the record is then the same anyway)."""
+
+
+def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
+    """A result read back from its ``results.jsonl`` record, with what the record leaves
+    out (each answer's title and expected value) taken from the key, so that it renders
+    exactly as it did."""
+    result = StudentResult.from_json(record)
+    entries = key.entries
+    items = tuple(
+        replace(item, title=entries[item.id].answer.title, expected=entries[item.id].plain_expected)
+        if item.id in entries
+        else item
+        for item in result.items
+    )
+    return replace(result, items=items)
