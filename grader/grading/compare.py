@@ -14,13 +14,15 @@ NaN and infinite answers are never accepted.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import memo
 from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+from grader.solver.key import Expressions, KeyEntry
 
 Array = NDArray[np.float64]
 ToleranceSpec = RelativeTolerance | SigFigsTolerance | DecimalsTolerance
@@ -42,11 +44,9 @@ def allowed_error(tolerance: ToleranceSpec, expected: Array) -> Array:
 
 
 def within(tolerance: ToleranceSpec, answer: Array, expected: Array) -> NDArray[np.bool_]:
-    """Entry by entry: is the answer accepted?"""
+    """Entry by entry: is the answer accepted? (Broadcasts: ``expected`` may be a stack.)"""
     a = np.asarray(answer, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
-    if a.shape == e.shape and a.size <= _SMALL:
-        return np.array(_within_small(tolerance, a, e), dtype=np.bool_).reshape(a.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         error = np.abs(a - e)
         slack = _ROUNDING_SLACK * np.maximum(np.abs(a), np.abs(e))
@@ -54,39 +54,57 @@ def within(tolerance: ToleranceSpec, answer: Array, expected: Array) -> NDArray[
     return np.asarray(ok & np.isfinite(a), dtype=np.bool_)
 
 
-# Performance (profile of `grade`): ``within`` is called some 25 times per student, on
-# answers of a few entries, where numpy's per-call overhead (errstate, ufunc dispatch)
-# cost about 20 µs a call. Small answers are compared in plain floats, the same IEEE
-# operations in the same order, against the allowed errors of each expected value,
-# computed once by ``allowed_error``.
+@dataclass(frozen=True, eq=False)
+class Criterion:
+    """What answers to one key entry are compared against: its expected numbers and the
+    largest accepted error of each (``allowed_error``), worked out once per entry."""
 
-_SMALL = 64
-_ALLOWED: dict[tuple[int, bytes], tuple[ToleranceSpec, list[float]]] = memo.table()
-_ALLOWED_MAX = 4096
+    tolerance: ToleranceSpec
+    expected: tuple[float, ...]
+    """The expected numbers, row by row (empty for expressions)."""
+    allowed: tuple[float, ...]
+    """The allowed error of each expected number, row by row."""
+    allowed_array: Array
+    """``allowed`` in the entry's shape (read-only)."""
+    floor: float
+    """The allowed error at 0: the tolerance's absolute floor."""
+
+    def accepts(self, answer: Sequence[float]) -> list[bool]:
+        """``within`` for an answer of the entry's own shape, flat, row by row."""
+        # Performance (profile of `grade`): answers are a few entries, compared some 25
+        # times per student, where numpy's per-call overhead (errstate, ufunc dispatch)
+        # cost about 20 µs a call: the same IEEE operations in the same order, on floats
+        # (held equal to ``within`` by tests/test_fast_paths.py).
+        isfinite = math.isfinite
+        return [
+            isfinite(x) and abs(x - y) <= bound + _ROUNDING_SLACK * max(abs(x), abs(y))
+            for x, y, bound in zip(answer, self.expected, self.allowed, strict=True)
+        ]
 
 
-def accepted(
-    answer: Sequence[float], expected: Sequence[float], allowed: Sequence[float]
-) -> list[bool]:
-    """``within``, on flat lists, with the allowed errors of ``expected`` given."""
-    isfinite = math.isfinite
-    return [
-        isfinite(x) and abs(x - y) <= bound + _ROUNDING_SLACK * max(abs(x), abs(y))
-        for x, y, bound in zip(answer, expected, allowed, strict=True)
-    ]
+def criterion_of(tolerance: ToleranceSpec, expected: Array) -> Criterion:
+    """The ``Criterion`` of ``expected`` under ``tolerance``."""
+    values = np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        allowed = allowed_error(tolerance, values)
+        floor = float(allowed_error(tolerance, np.zeros(1))[0])
+    allowed.flags.writeable = False
+    return Criterion(
+        tolerance, tuple(values.ravel().tolist()), tuple(allowed.ravel().tolist()), allowed, floor
+    )
 
 
-def _within_small(tolerance: ToleranceSpec, a: Array, e: Array) -> list[bool]:
-    slot = (id(tolerance), e.tobytes())
-    cached = _ALLOWED.get(slot)
-    if cached is None or cached[0] is not tolerance:
-        if len(_ALLOWED) >= _ALLOWED_MAX:
-            _ALLOWED.clear()
-        # the tolerance is kept with its allowed errors, so its id is not reused meanwhile
-        with np.errstate(invalid="ignore", over="ignore"):
-            allowed = allowed_error(tolerance, e).ravel().tolist()
-        cached = _ALLOWED[slot] = (tolerance, allowed)
-    return accepted(a.ravel().tolist(), e.ravel().tolist(), cached[1])
+_CRITERIA: weakref.WeakKeyDictionary[KeyEntry, Criterion] = weakref.WeakKeyDictionary()
+
+
+def criterion(entry: KeyEntry) -> Criterion:
+    """The entry's ``Criterion``, worked out on first use and kept as long as the entry
+    (a value of the entry alone: nothing to bound or forget)."""
+    found = _CRITERIA.get(entry)
+    if found is None:
+        expected = () if isinstance(entry.expected, Expressions) else entry.expected
+        found = _CRITERIA[entry] = criterion_of(entry.grading.tolerance, np.asarray(expected))
+    return found
 
 
 def describe(tolerance: ToleranceSpec) -> str:

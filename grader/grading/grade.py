@@ -21,6 +21,7 @@ from grader.grading import compare
 from grader.grading.display import entry_label, shown
 from grader.grading.results import ItemResult, ItemStatus, StudentResult
 from grader.grading.review.analysis import reconsider
+from grader.grading.score import item_score, item_status
 from grader.intake import numbers
 from grader.intake import values as values_module
 from grader.intake.submission import Submission, Unreadable
@@ -211,7 +212,7 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:
     if isinstance(value, StudentExpressions):
         return [False] * entry.size
     if value.shape == entry.shape:  # always, as read: the key's own allowed errors
-        return compare.accepted(value.ravel().tolist(), entry.flat_expected, entry.allowed)
+        return compare.criterion(entry).accepts(value.ravel().tolist())
     accepted = compare.within(entry.grading.tolerance, value, entry.expected)
     return [bool(flag) for flag in accepted.ravel()]
 
@@ -219,26 +220,21 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:
 def score_from_entries(
     entry: KeyEntry, accepted: list[bool], value: StudentValue, base: dict[str, Any]
 ) -> ItemResult:
-    points = entry.answer.points
-    total = len(accepted)
-    right = sum(accepted)
-    if entry.grading.partial_credit == "per_entry" and total:
-        score = points * right / total
-    else:
-        score = points if right == total else 0.0
-    status: ItemStatus = "correct" if right == total else ("partial" if right else "incorrect")
+    credit = [1.0 if flag else 0.0 for flag in accepted]
+    score = item_score(entry.answer.points, credit, entry.grading.partial_credit)
+    status = item_status(accepted, credit)
     wrong = (
         tuple(
             tuple(int(i) for i in np.unravel_index(position, entry.shape))
             for position, flag in enumerate(accepted)
             if not flag
         )
-        if right != total
+        if status != "correct"
         else ()  # most answers are right: no need to look for wrong entries
     )
-    message = _message(entry, status, wrong, total, value)
+    message = _message(entry, status, wrong, len(accepted), value)
     return ItemResult(
-        score=round(score, 6),
+        score=score,
         status=status,
         message=message,
         read=shown(value),

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from grader.grading import compare
 from grader.rubric.models import (
     Answer,
     CompositionAnswer,
@@ -36,7 +35,7 @@ from grader.solver.network import NetworkVariant, build_network, node_name
 __all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KeyEntry:
     """One answer of the key: the rubric's answer, its graph node, the expected value."""
 
@@ -55,24 +54,6 @@ class KeyEntry:
     def size(self) -> int:
         """How many entries the answer has."""
         return math.prod(self.shape)
-
-    @functools.cached_property
-    def flat_expected(self) -> tuple[float, ...]:
-        """The expected numbers, row by row (empty for expressions)."""
-        if isinstance(self.expected, Expressions):
-            return ()
-        return tuple(np.asarray(self.expected, dtype=np.float64).ravel().tolist())
-
-    @functools.cached_property
-    def allowed(self) -> tuple[float, ...]:
-        """The largest accepted error of each expected number, row by row
-        (``compare.allowed_error`` under the answer's tolerance), worked out once."""
-        if isinstance(self.expected, Expressions):
-            return ()
-        expected = np.asarray(self.expected, dtype=np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):
-            allowed = compare.allowed_error(self.grading.tolerance, expected)
-        return tuple(allowed.ravel().tolist())
 
     @functools.cached_property
     def plain_expected(self) -> Any:

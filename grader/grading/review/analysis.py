@@ -30,7 +30,7 @@ from grader import memo
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.display import shown
-from grader.grading.results import ItemResult, ItemStatus
+from grader.grading.results import ItemResult
 from grader.grading.review.carried_forward import (
     carried_forward,
     overrides_of,
@@ -48,6 +48,7 @@ from grader.grading.review.diagnosis import (
 )
 from grader.grading.review.recompute import KeyGraphs, Mistake, for_key
 from grader.grading.review.sentences import Finding, sentence
+from grader.grading.score import item_score, item_status
 from grader.intake.values import StudentValue, is_blank, read_numeric
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
@@ -313,8 +314,9 @@ def _rescored(
     credit = accepted.astype(np.float64)
     for finding in findings:
         credit[finding.claimed] = finding.share
-    score = _score(entry, credit)
-    status: ItemStatus = "partial" if np.any(credit > 0) else "incorrect"
+    shares = credit.ravel().tolist()
+    score = item_score(entry.answer.points, shares, entry.grading.partial_credit)
+    status = item_status(accepted.ravel().tolist(), shares)
     sentences = [sentence(finding, entry, key.rubric) for finding in findings]
     carried = tuple(
         dict.fromkeys(s for f in findings if f.code == "ecf" for s in f.alternative.sources)
@@ -341,17 +343,6 @@ def _lead(item: ItemResult, accepted: Mask, findings: list[Finding]) -> str:
     return f"{right} of {accepted.size} entries are right." if right and accepted.size > 1 else ""
 
 
-def _score(entry: KeyEntry, credit: Array) -> float:
-    if not credit.size:
-        return 0.0
-    share = (
-        float(np.mean(credit))
-        if entry.grading.partial_credit == "per_entry"
-        else float(np.min(credit))
-    )
-    return round(entry.answer.points * share, 6)
-
-
 def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey) -> ItemResult:
     """An answer unreadable for its shape, read in the shape a recognised mistake gives."""
     if is_blank(item.raw):
@@ -374,12 +365,12 @@ def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey) -> ItemResult
         _, alt, answer = min(fitting, key=lambda each: each[0])
         everything = np.ones(expected.shape, dtype=np.bool_)
         finding = Finding(alt, everything, _share(entry, alt.code), True)
-        score = _score(entry, np.full(expected.shape, finding.share))
+        shares = [finding.share] * int(everything.size)
         detail = item.message[:1].upper() + item.message[1:]
         return replace(
             item,
-            score=score,
-            status="partial" if score > 0 else "incorrect",
+            score=item_score(entry.answer.points, shares, entry.grading.partial_credit),
+            status=item_status([False] * len(shares), shares),
             message=f"{detail}. {sentence(finding, entry, key.rubric)}",
             diagnoses=(alt.code,),
             read=shown(answer),

@@ -116,12 +116,9 @@ def _own_scale(entry: KeyEntry) -> tuple[Array, float, float]:
     """The allowed errors of the expected values, the tolerance's absolute floor (the
     allowed error at 0) and the largest expected magnitude."""
     expected = np.asarray(entry.expected, dtype=np.float64)
-    tolerance = tolerance_of(entry)
-    allowed = compare.allowed_error(tolerance, expected)
-    allowed.flags.writeable = False
-    floor = float(compare.allowed_error(tolerance, np.zeros(1))[0])
+    own = compare.criterion(entry)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    return allowed, floor, scale
+    return own.allowed_array, own.floor, scale
 
 
 def matches(entry: KeyEntry, answer: Array, alternative: Array) -> Mask:
