@@ -3,7 +3,7 @@ turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
           [--jobs N]
-    grader grade | check | classroom | gradescope | merge | key | schema
+    grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
 """
 
 from __future__ import annotations
@@ -326,22 +326,35 @@ def merge(
     raise typer.Exit(report.exit_code)
 
 
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--student",
+        "-s",
+        help="The student id whose variant to use (a rubric with a variants block).",
+        show_default=False,
+    ),
+]
+
+
 @app.command("key")
 def key(
     rubric: RubricOption,
     format: Annotated[
         str, typer.Option("--format", "-f", help="table (readable) or json (full precision).")
     ] = "table",
+    student: StudentOption = None,
 ) -> None:
-    """Print the answer key the solver computes from the rubric."""
+    """Print the answer key the solver computes from the rubric (a student's own key with
+    --student, for a rubric with variants)."""
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.variants.keys import student_key
 
     if format not in ("table", "json"):
         typer.echo(f"error: --format must be 'table' or 'json', got {format!r}", err=True)
         raise typer.Exit(2)
     try:
-        answer_key = solve(load_rubric(rubric))
+        answer_key = student_key(load_rubric(rubric), student, source=str(rubric))
     except GraderError as error:
         fail(error)
     if format == "json":
@@ -350,6 +363,27 @@ def key(
     from grader.render.key_table import render_key_table
 
     typer.echo(render_key_table(answer_key), nl=False)
+
+
+@app.command("variant")
+def variant(
+    rubric: RubricOption,
+    student: Annotated[
+        str, typer.Option("--student", "-s", help="The student id.", show_default=False)
+    ],
+) -> None:
+    """Print a student's variant of a rubric with variants: the same rubric format with
+    their own numbers and no variants block."""
+    from grader.render.variant_yaml import render_variant_yaml
+    from grader.rubric.load import load_rubric
+    from grader.variants.variant import Template
+
+    try:
+        template = Template(load_rubric(rubric), source=str(rubric))
+        drawn = template.variant(student)
+    except GraderError as error:
+        fail(error)
+    typer.echo(render_variant_yaml(drawn, seed=template.variants.seed), nl=False)
 
 
 @app.command("schema")
