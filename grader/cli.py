@@ -2,7 +2,7 @@
 turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
-          [--jobs N]
+          [--jobs N] [--limit NAME=VALUE ...]
     grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
 """
 
@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn, TextIO
 import typer
 
 from grader.errors import GraderError, UsageError
+from grader.limits import DEFAULT_LIMITS
 
 app = typer.Typer(
     name="grader",
@@ -149,6 +150,16 @@ def grade(
             show_default=False,
         ),
     ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=VALUE",
+            help="Set one cap on what is read (repeatable), e.g. max_file_bytes=104857600; "
+            "the caps and their defaults are in docs/untrusted-input.md.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.integrations.lms import lms_exports
@@ -162,6 +173,7 @@ def grade(
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         part = parse_shard(shard) if shard is not None else None
+        limits = DEFAULT_LIMITS.with_options(limit or [])
         key = solve(load_rubric(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
@@ -182,6 +194,7 @@ def grade(
                 exports=lms.exports,
                 jobs=jobs,
                 shard=part,
+                limits=limits,
             )
         finally:
             progress.close()
