@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -56,18 +56,43 @@ class KeyEntry:
         return math.prod(self.shape)
 
     @functools.cached_property
+    def flat_expected(self) -> tuple[float, ...]:
+        """The expected numbers, row by row (empty for expressions)."""
+        if isinstance(self.expected, Expressions):
+            return ()
+        return tuple(np.asarray(self.expected, dtype=np.float64).ravel().tolist())
+
+    @functools.cached_property
     def plain_expected(self) -> Any:
         """``to_plain(expected)``, computed once: every student's result carries it."""
         return to_plain(self.expected)
 
 
+class PerStudent(Protocol):
+    """The answer key of a student's own variant (``grader.variants.keys.VariantKeys``)."""
+
+    def __call__(self, student_id: str) -> AnswerKey: ...
+
+
 @dataclass(frozen=True)
 class AnswerKey:
-    """Every answer of a rubric, computed at float64 precision, with the graph behind it."""
+    """Every answer of a rubric, computed at float64 precision, with the graph behind it.
+
+    A rubric with a ``variants`` block gives each student their own key: ``per_student``
+    (set by ``grader.variants.keys.answer_key``) makes it, and ``for_student`` asks it;
+    without variants every student has this key.
+    """
 
     rubric: Rubric
     graph: Graph
     entries: dict[str, KeyEntry]
+    per_student: PerStudent | None = None
+
+    def for_student(self, student_id: str) -> AnswerKey:
+        """The key this student is graded against."""
+        if self.per_student is None:
+            return self
+        return self.per_student(student_id)
 
     def __getitem__(self, answer_id: str) -> KeyEntry:
         return self.entries[answer_id]
