@@ -17,6 +17,7 @@ import pytest
 
 from grader import AnswerKey
 from grader.render import gradebook
+from grader.render.feedback import render_feedback
 from grader.render.gradebook import safe_text
 from grader.run import output, prepare
 from grader.run.batch import grade_path
@@ -59,13 +60,13 @@ def test_an_interrupted_run_leaves_the_previous_outputs_intact(
     assert "gradebook.csv" in before and any(name.startswith("feedback/") for name in before)
 
     calls = {"n": 0}
-    real_feedback, real_row = prepare.render_feedback, gradebook.row
+    real_row = gradebook.row
 
     def feedback_then_crash(*args: Any) -> str:
         calls["n"] += 1
         if stage == "feedback" and calls["n"] == 3:
             raise KeyboardInterrupt  # the instructor presses Ctrl-C
-        return real_feedback(*args)
+        return render_feedback(*args)
 
     def gradebook_row_crash(*args: Any) -> list[str]:
         if stage == "gradebook":
@@ -90,7 +91,7 @@ def test_atomic_write_keeps_the_old_file_when_the_rename_fails(
     def failing_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space left"):
         atomic_write(path, "new\n")
     monkeypatch.undo()
