@@ -2,8 +2,8 @@
 turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
-          [--jobs N]
-    grader grade | check | classroom | gradescope | merge | key | schema
+          [--jobs N] [--limit NAME=VALUE ...]
+    grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Annotated, NoReturn, TextIO
 import typer
 
 from grader.errors import GraderError, UsageError
+from grader.limits import DEFAULT_LIMITS
 
 app = typer.Typer(
     name="grader",
@@ -149,6 +150,16 @@ def grade(
             show_default=False,
         ),
     ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=VALUE",
+            help="Set one cap on what is read (repeatable), e.g. max_file_bytes=104857600; "
+            "the caps and their defaults are in docs/untrusted-input.md.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.integrations.lms import lms_exports
@@ -162,6 +173,7 @@ def grade(
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         part = parse_shard(shard) if shard is not None else None
+        limits = DEFAULT_LIMITS.with_options(limit or [])
         key = solve(load_rubric(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
@@ -182,6 +194,7 @@ def grade(
                 exports=lms.exports,
                 jobs=jobs,
                 shard=part,
+                limits=limits,
             )
         finally:
             progress.close()
@@ -326,22 +339,35 @@ def merge(
     raise typer.Exit(report.exit_code)
 
 
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--student",
+        "-s",
+        help="The student id whose variant to use (a rubric with a variants block).",
+        show_default=False,
+    ),
+]
+
+
 @app.command("key")
 def key(
     rubric: RubricOption,
     format: Annotated[
         str, typer.Option("--format", "-f", help="table (readable) or json (full precision).")
     ] = "table",
+    student: StudentOption = None,
 ) -> None:
-    """Print the answer key the solver computes from the rubric."""
+    """Print the answer key the solver computes from the rubric (a student's own key with
+    --student, for a rubric with variants)."""
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.variants.keys import student_key
 
     if format not in ("table", "json"):
         typer.echo(f"error: --format must be 'table' or 'json', got {format!r}", err=True)
         raise typer.Exit(2)
     try:
-        answer_key = solve(load_rubric(rubric))
+        answer_key = student_key(load_rubric(rubric), student, source=str(rubric))
     except GraderError as error:
         fail(error)
     if format == "json":
@@ -350,6 +376,27 @@ def key(
     from grader.render.key_table import render_key_table
 
     typer.echo(render_key_table(answer_key), nl=False)
+
+
+@app.command("variant")
+def variant(
+    rubric: RubricOption,
+    student: Annotated[
+        str, typer.Option("--student", "-s", help="The student id.", show_default=False)
+    ],
+) -> None:
+    """Print a student's variant of a rubric with variants: the same rubric format with
+    their own numbers and no variants block."""
+    from grader.render.variant_yaml import render_variant_yaml
+    from grader.rubric.load import load_rubric
+    from grader.variants.variant import Template
+
+    try:
+        template = Template(load_rubric(rubric), source=str(rubric))
+        drawn = template.variant(student)
+    except GraderError as error:
+        fail(error)
+    typer.echo(render_variant_yaml(drawn, seed=template.variants.seed), nl=False)
 
 
 @app.command("schema")

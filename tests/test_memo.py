@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from grader import AnswerKey, jsontext, memo
 from grader.grading import grade as grading
-from grader.intake import numbers
 from grader.intake.readers import read_all
 from grader.intake.submission import Submission
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import by_identity
 from grader.run.prepare import prepare
 
@@ -140,25 +140,21 @@ def test_equal_numbers_written_differently_are_recorded_as_written(hw_key: Answe
 def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None:
     """The value read for a remembered answer is shared: nobody may change it."""
     raw = hw_key["q2b.DF"].plain_expected
-    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False)
-    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False)
+    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False, DEFAULT_LIMITS)
+    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False, DEFAULT_LIMITS)
     assert first is again
     assert isinstance(first, np.ndarray) and not first.flags.writeable
 
 
 def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerKey) -> None:
-    """The caps are part of what an answer is remembered by: raised (as a script may,
-    docs/untrusted-input.md), the same long number is read, not refused from memory."""
+    """The caps are part of what an answer is remembered by: raised (docs/untrusted-input.md),
+    the same long number is read, not refused from memory."""
     text = "0." + "1" * 1_200
     submission = Submission("s", "s.json", {"q2d.yhat": text})
     before = grading.grade_submission(submission, hw_key).item("q2d.yhat")
     assert before.status == "unreadable" and "too long" in before.message
-    saved = numbers.MAX_NUMBER_TEXT
-    numbers.MAX_NUMBER_TEXT = 5_000
-    try:
-        after = grading.grade_submission(submission, hw_key).item("q2d.yhat")
-    finally:
-        numbers.MAX_NUMBER_TEXT = saved
+    raised = Limits(max_number_text=5_000)
+    after = grading.grade_submission(submission, hw_key, limits=raised).item("q2d.yhat")
     assert after.status != "unreadable"
 
 

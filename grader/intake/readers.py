@@ -8,10 +8,9 @@ a file that cannot be read becomes an ``Unreadable`` with the reason. Files are 
 any encoding a spreadsheet writes is decoded, and an answer id given twice is reported
 (the last one counts).
 
-Caps (module constants, read at call time, so an instructor's script can raise them;
-``read_all``/``read_file`` also take ``max_file_bytes``): ``MAX_FILE_BYTES`` per file,
-``MAX_ID_LENGTH`` characters of a student id, ``MAX_FOLDER_ENTRIES`` entries searched
-in one student's folder.
+Caps (``grader.limits.Limits``, passed as ``limits``): ``max_file_bytes`` per file,
+``max_id_length`` characters of a student id, ``max_folder_entries`` entries searched
+in one student's folder, ``max_warnings`` unknown ids listed one by one.
 """
 
 from __future__ import annotations
@@ -36,15 +35,7 @@ from typing import Any
 
 from grader.errors import SubmissionError
 from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest submission file read (a class CSV of tens of thousands of rows fits)."""
-MAX_ID_LENGTH = 200
-"""Longest student id, in characters."""
-MAX_FOLDER_ENTRIES = 10_000
-"""Most files and folders searched for the answers file in one student's folder."""
-MAX_WARNINGS = 10
-"""Most unknown answer ids listed one by one in a submission's warnings."""
+from grader.limits import DEFAULT_LIMITS, Limits
 
 SUFFIXES = (".json", ".csv")
 WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -143,11 +134,11 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def answers_file(folder: Path) -> Path:
+def answers_file(folder: Path, *, limits: Limits = DEFAULT_LIMITS) -> Path:
     """The one answers file in a student's folder (``answers.*`` if there are several)."""
     if folder.is_symlink():
         raise SubmissionError("is a symbolic link, which is not followed", source=str(folder))
-    candidates, workbooks, links = _folder_files(folder)
+    candidates, workbooks, links = _folder_files(folder, limits.max_folder_entries)
     if len(candidates) == 1:
         return candidates[0]
     named = [each for each in candidates if each.stem.lower() == "answers"]
@@ -171,7 +162,7 @@ def answers_file(folder: Path) -> Path:
     )
 
 
-def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+def _folder_files(folder: Path, most: int) -> tuple[list[Path], list[Path], list[Path]]:
     """Answers files, workbooks (and text exports) and symbolic links under ``folder``,
     hidden ones left out."""
     candidates: list[Path] = []
@@ -185,10 +176,9 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
     for root, dirs, files in os.walk(folder, onerror=failed, followlinks=False):
         dirs[:] = sorted(name for name in dirs if not name.startswith("."))
         seen += len(dirs) + len(files)
-        if seen > MAX_FOLDER_ENTRIES:
+        if seen > most:
             raise SubmissionError(
-                f"more than {MAX_FOLDER_ENTRIES:,} files and folders; submit the answers file "
-                "on its own",
+                f"more than {most:,} files and folders; submit the answers file on its own",
                 source=str(folder),
             )
         for name in files:
@@ -211,11 +201,11 @@ def read_all(
     known_ids: Sequence[str],
     *,
     exclude: Sequence[Path] = (),
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Submission | Unreadable]:
     """Every submission under ``path``, in a repeatable order; failures as ``Unreadable``."""
     for location, folder_id in discover(path, exclude=exclude):
-        yield from read_entry(location, folder_id, known_ids, max_file_bytes=max_file_bytes)
+        yield from read_entry(location, folder_id, known_ids, limits=limits)
 
 
 def read_entry(
@@ -223,7 +213,7 @@ def read_entry(
     folder_id: str | None,
     known_ids: Sequence[str],
     *,
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """The submissions of one entry ``discover`` found; failures as ``Unreadable``.
 
@@ -231,10 +221,11 @@ def read_entry(
     parent discovered exactly as one process would.)
     """
     try:
-        file = answers_file(location) if folder_id is not None else location
-        return read_file(file, known_ids, student_id=folder_id, max_file_bytes=max_file_bytes)
+        file = answers_file(location, limits=limits) if folder_id is not None else location
+        return read_file(file, known_ids, student_id=folder_id, limits=limits)
     except SubmissionError as error:
-        return [Unreadable(clean_id(folder_id or location.stem), str(location), error.detail)]
+        student_id = clean_id(folder_id or location.stem, limits=limits)
+        return [Unreadable(student_id, str(location), error.detail)]
 
 
 def read_file(
@@ -242,7 +233,7 @@ def read_file(
     known_ids: Sequence[str],
     *,
     student_id: str | None = None,
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """The submissions in one file (a class CSV holds many)."""
     source = str(path)
@@ -253,21 +244,26 @@ def read_file(
             "or as Unicode text",
             source=source,
         )
-    data = read_bytes(path, max_file_bytes=max_file_bytes, follow_symlinks=False)
+    data = read_bytes(path, max_file_bytes=limits.max_file_bytes, follow_symlinks=False)
     text = decode(data, source)
-    default_id = clean_id(student_id or path.stem)
+    default_id = clean_id(student_id or path.stem, limits=limits)
     if suffix == ".json":
-        return [read_json(text, source, known_ids, default_id)]
-    return read_csv(text, source, known_ids, default_id)
+        return [read_json(text, source, known_ids, default_id, limits=limits)]
+    return read_csv(text, source, known_ids, default_id, limits=limits)
 
 
 def read_bytes(
-    path: Path, *, max_file_bytes: int | None = None, follow_symlinks: bool = True
+    path: Path,
+    *,
+    max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
+    follow_symlinks: bool = True,
 ) -> bytes:
     """The file's bytes, refusing files larger than ``max_file_bytes`` before reading,
     anything but a regular file, and (``follow_symlinks=False``) a symbolic link."""
-    limit = MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
-    too_large = f"more than the {limit:,} bytes allowed (an instructor can raise MAX_FILE_BYTES)"
+    limit = max_file_bytes
+    too_large = (
+        f"more than the {limit:,} bytes allowed (an instructor can raise Limits.max_file_bytes)"
+    )
     # One open and one fstat (profile of `grade`: four stats a file cost more than
     # reading it); O_NONBLOCK so that a FIFO is refused rather than waited on.
     flags = os.O_RDONLY | _OPEN_FLAGS
@@ -363,10 +359,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def clean_id(student_id: str) -> str:
+def clean_id(student_id: str, *, limits: Limits = DEFAULT_LIMITS) -> str:
     """A student id without control or formatting characters and surrounding spaces
-    (an id far beyond ``MAX_ID_LENGTH`` is cut first, still too long, to bound the work)."""
-    student_id = student_id[: 4 * MAX_ID_LENGTH + 1]
+    (an id far beyond ``max_id_length`` is cut first, still too long, to bound the work)."""
+    student_id = student_id[: 4 * limits.max_id_length + 1]
     if student_id.isascii() and student_id.isprintable():  # nothing to drop: fast path
         return " ".join(student_id.split())
     kept = "".join(
@@ -377,19 +373,19 @@ def clean_id(student_id: str) -> str:
     return " ".join(kept.split())
 
 
-def _student_id(value: Any, default_id: str, source: str) -> str:
+def _student_id(value: Any, default_id: str, source: str, limits: Limits) -> str:
     if value is None:
         return default_id
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise SubmissionError(f"student_id must be text, got {_kind(value)}", source=source)
     if isinstance(value, int) and value.bit_length() > 1_000:
         raise SubmissionError("student_id is too long", source=source)
-    student_id = clean_id(str(value))
+    student_id = clean_id(str(value), limits=limits)
     if not student_id:
         raise SubmissionError("student_id must be a non-empty string", source=source)
-    if len(student_id) > MAX_ID_LENGTH:
+    if len(student_id) > limits.max_id_length:
         raise SubmissionError(
-            f"student_id is longer than {MAX_ID_LENGTH} characters", source=source
+            f"student_id is longer than {limits.max_id_length} characters", source=source
         )
     return student_id
 
@@ -454,7 +450,14 @@ def _parser() -> _JsonParse:
     return parser
 
 
-def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str) -> Submission:
+def read_json(
+    text: str,
+    source: str,
+    known_ids: Sequence[str],
+    default_id: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Submission:
     """One student's JSON file: ``{"student_id": ..., "answers": {id: answer, ...}}``."""
     if not text.strip():
         raise SubmissionError("the file is empty", source=source)
@@ -484,11 +487,11 @@ def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str)
         f'{DUPLICATE_ANSWER}: "{_short(name)}" is given twice in the file; the last one is used'
         for name in parser.twice(data)
     ]
-    student_id = _student_id(data.get("student_id"), default_id, source)
+    student_id = _student_id(data.get("student_id"), default_id, source, limits)
     stripped: dict[str, Any] = {}
     twice = parser.twice(answers)
     renamed = _case_matches(answers, known_ids)
-    warnings += _case_warnings(renamed)
+    warnings += _case_warnings(renamed, limits)
     for name, value in answers.items():
         key = renamed.get(str(name), str(name)).strip()
         if key in stripped and key not in twice:
@@ -499,7 +502,7 @@ def read_json(text: str, source: str, known_ids: Sequence[str], default_id: str)
         "is the one graded"
         for name in twice
     ]
-    warnings += _unknown_ids(stripped, known_ids)
+    warnings += _unknown_ids(stripped, known_ids, limits)
     return Submission(student_id, source, stripped, tuple(warnings))
 
 
@@ -538,7 +541,12 @@ def csv_rows(text: str, source: str, delimiter: str | None = None) -> list[list[
 
 
 def read_csv(
-    text: str, source: str, known_ids: Sequence[str], default_id: str
+    text: str,
+    source: str,
+    known_ids: Sequence[str],
+    default_id: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """A student's ``question,answer`` file or a class's ``student_id,<id>,...`` file,
     delimited by ``,``, ``;`` or tab (the header line decides)."""
@@ -549,9 +557,9 @@ def read_csv(
     decimal_comma = delimiter != ","
     header = [_header_name(cell) for cell in rows[0]]
     if header[:2] == ["question", "answer"]:
-        return [_read_student_csv(rows[1:], source, known_ids, default_id, decimal_comma)]
+        return [_read_student_csv(rows[1:], source, known_ids, default_id, decimal_comma, limits)]
     if header[:1] == ["student_id"]:
-        return list(_read_class_csv(rows, source, known_ids, decimal_comma))
+        return list(_read_class_csv(rows, source, known_ids, decimal_comma, limits))
     shown = [_short(cell) for cell in rows[0][:3]]
     raise SubmissionError(
         f"unrecognised header {shown!r}: expected 'question,answer' (one student) "
@@ -570,12 +578,13 @@ def _read_student_csv(
     known_ids: Sequence[str],
     student_id: str,
     decimal_comma: bool,
+    limits: Limits,
 ) -> Submission:
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = []
     renamed = _case_matches((row[0].strip() for row in rows), known_ids)
-    warnings += _case_warnings(renamed)
+    warnings += _case_warnings(renamed, limits)
     for number, row in enumerate(rows, start=2):
         question = row[0].strip()
         question = renamed.get(question, question)
@@ -596,17 +605,23 @@ def _read_student_csv(
                 f"{DUPLICATE_ANSWER}: {_short(question)} is answered on lines {listed}; "
                 f"the last (line {numbers[-1]}) is the one graded"
             )
-    warnings.extend(_unknown_ids(answers, known_ids))
+    warnings.extend(_unknown_ids(answers, known_ids, limits))
     return Submission(student_id, source, answers, tuple(warnings), decimal_comma)
 
 
 def _read_class_csv(
-    rows: list[list[str]], source: str, known_ids: Sequence[str], decimal_comma: bool
+    rows: list[list[str]],
+    source: str,
+    known_ids: Sequence[str],
+    decimal_comma: bool,
+    limits: Limits,
 ) -> Iterator[Submission | Unreadable]:
     header = [cell.strip() for cell in rows[0]]
     renamed = _case_matches(header[1:], known_ids)
     columns = [renamed.get(name, name) for name in header[1:]]
-    header_warnings = _case_warnings(renamed) + _unknown_ids(dict.fromkeys(columns), known_ids)
+    header_warnings = _case_warnings(renamed, limits) + _unknown_ids(
+        dict.fromkeys(columns), known_ids, limits
+    )
     duplicates = sorted(name for name, n in Counter(columns).items() if n > 1 and name)
     if duplicates:
         header_warnings.insert(
@@ -616,18 +631,18 @@ def _read_class_csv(
             "more than once; the last of each is the one graded",
         )
     for number, row in enumerate(rows[1:], start=2):
-        student_id = clean_id(row[0]) if row else ""
+        student_id = clean_id(row[0], limits=limits) if row else ""
         where = f"{source} line {number}"
         if not student_id:
             yield Unreadable(
                 f"{Path(source).stem}-line{number}", where, "the row has no student_id"
             )
             continue
-        if len(student_id) > MAX_ID_LENGTH:
+        if len(student_id) > limits.max_id_length:
             yield Unreadable(
                 f"{Path(source).stem}-line{number}",
                 where,
-                f"the student_id is longer than {MAX_ID_LENGTH} characters",
+                f"the student_id is longer than {limits.max_id_length} characters",
             )
             continue
         if len(row) > len(header):
@@ -662,25 +677,24 @@ def _case_matches(names: Iterable[str], known_ids: Sequence[str]) -> dict[str, s
     return found
 
 
-def _case_warnings(renamed: dict[str, str]) -> list[str]:
+def _case_warnings(renamed: dict[str, str], limits: Limits) -> list[str]:
     return [
         f"answer id '{_short(name)}' read as {answer_id} (write ids as the rubric does)"
-        for name, answer_id in list(renamed.items())[:MAX_WARNINGS]
+        for name, answer_id in list(renamed.items())[: limits.max_warnings]
     ]
 
 
-def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str]) -> list[str]:
+def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str], limits: Limits) -> list[str]:
+    most = limits.max_warnings
     known = set(known_ids)
     unknown = [answer_id for answer_id in answers if answer_id and answer_id not in known]
     warnings = []
-    for answer_id in unknown[:MAX_WARNINGS]:
+    for answer_id in unknown[:most]:
         close = difflib.get_close_matches(answer_id, known_ids, n=1) if len(answer_id) < 100 else []
         hint = f" (did you mean {close[0]}?)" if close else ""
         warnings.append(f"unknown answer id '{_short(answer_id)}'{hint}: not graded")
-    if len(unknown) > MAX_WARNINGS:
-        warnings.append(
-            f"... and {len(unknown) - MAX_WARNINGS:,} more unknown answer ids: not graded"
-        )
+    if len(unknown) > most:
+        warnings.append(f"... and {len(unknown) - most:,} more unknown answer ids: not graded")
     return warnings
 
 

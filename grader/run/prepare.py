@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
 from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render.feedback import render_feedback
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
@@ -22,14 +23,17 @@ DUPLICATE = "duplicate submission"
 
 
 def grade_all(
-    submissions: Iterable[Submission | Unreadable], key: AnswerKey
+    submissions: Iterable[Submission | Unreadable],
+    key: AnswerKey,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[StudentResult]:
     """Results in submission order; an unreadable file yields its error row."""
     for submission in submissions:
         if isinstance(submission, Unreadable):
             yield unreadable_result(submission, key)
         else:
-            yield grade_submission(submission, key)
+            yield grade_submission(submission, key, limits=limits)
 
 
 KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
