@@ -251,6 +251,30 @@ def test_no_import_inside_a_function_except_for_cli_start_up() -> None:
     assert moved == set(), "moved to module level: remove from FUNCTION_IMPORTS_PENDING"
 
 
+def test_the_tests_never_load_the_benchmark() -> None:
+    """The tests take what they share with the benchmark (the class generator) from
+    tests/synthetic.py: no test imports benchmarks/ or loads a module from a file."""
+    loading = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Attribute | ast.Name):
+                names = [node.attr if isinstance(node, ast.Attribute) else node.id]
+            else:
+                continue
+            loading += [
+                f"{path.name}:{node.lineno}: {name}"
+                for name in names
+                if name.split(".")[0] in ("benchmarks", "importlib", "runpy")
+                or name in ("spec_from_file_location", "run_path", "__import__")
+            ]
+    assert loading == []
+
+
 # --- the walker itself, on a package made for it ---------------------------------------
 
 
