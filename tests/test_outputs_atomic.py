@@ -21,7 +21,7 @@ from grader.render.feedback import render_feedback
 from grader.render.gradebook import safe_text
 from grader.run import output, prepare
 from grader.run.batch import grade_path
-from grader.run.output import FileNames, atomic_write, safe_stem
+from grader.run.output import FileNames, atomic_write, safe_stem, staging
 from grader.solver.key import to_plain
 
 from .conftest import EXAMPLES, class_of_copies, start_and_wait_for_staging
@@ -366,7 +366,9 @@ def test_a_run_removes_what_killed_runs_of_this_machine_left_and_nothing_else(
     folders merely named alike are left."""
     out = tmp_path / "out"
     out.mkdir()
-    host = output._host()
+    with staging(tmp_path / "probe") as stage:  # named .staging-<host>-<pid>-<random>
+        host, pid, _ = stage.name.removeprefix(".staging-").rsplit("-", 2)
+    assert pid == str(os.getpid())
     stale = out / f".staging-{host}-{_dead_pid()}-abc123"
     (stale / "feedback").mkdir(parents=True)
     (stale / "feedback" / "ada.md").write_text("half")
