@@ -35,6 +35,17 @@ RubricOption = Annotated[
 ]
 
 
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--student",
+        "-s",
+        help="The student id whose variant to use (a rubric with a variants block).",
+        show_default=False,
+    ),
+]
+
+
 def fail(error: GraderError) -> NoReturn:
     """Print a user's error to stderr and exit with its status."""
     typer.echo(f"error: {error}", err=True)
@@ -166,7 +177,7 @@ def grade(
     from grader.render.summary import render_summary
     from grader.rubric.load import load_rubric
     from grader.run.batch import grade_path
-    from grader.solver.key import solve
+    from grader.variants.keys import answer_key
 
     # A `kill` (SIGTERM, as CI and batch schedulers send) unwinds like Ctrl-C, so the
     # staging folder is removed and the previous outputs stay as they were.
@@ -174,7 +185,7 @@ def grade(
     try:
         part = parse_shard(shard) if shard is not None else None
         limits = DEFAULT_LIMITS.with_options(limit or [])
-        key = solve(load_rubric(rubric))
+        key = answer_key(load_rubric(rubric), source=str(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
             # A bad command line (exit 2), found before an output folder is made.
@@ -220,31 +231,36 @@ grade_app.command()(grade)
 def check(
     answers: Annotated[Path, typer.Argument(help="Your answers file.", show_default=False)],
     rubric: RubricOption,
+    student: StudentOption = None,
 ) -> None:
-    """Grade one answers file and print its feedback (for a student checking their work)."""
-    from grader.grading.grade import grade_submission, unreadable_result
+    """Grade one answers file and print its feedback (for a student checking their work).
+
+    With a rubric with variants, the file's student_id (or --student) says whose
+    numbers it answers."""
+    from dataclasses import replace
+
     from grader.intake.readers import read_file
-    from grader.intake.submission import Unreadable
+    from grader.intake.submission import Submission, Unreadable
     from grader.render.feedback import render_feedback
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.run.prepare import grade_all
+    from grader.variants.keys import answer_key
 
     try:
-        key = solve(load_rubric(rubric))
+        key = answer_key(load_rubric(rubric), source=str(rubric))
         known = [answer.id for answer in key.rubric.answers]
+        read: list[Submission | Unreadable]
         try:
             read = read_file(answers, known)
         except GraderError as error:
             read = [Unreadable(answers.stem, str(answers), getattr(error, "detail", str(error)))]
+        if student is not None:
+            read = [replace(submission, student_id=student) for submission in read]
     except GraderError as error:
         fail(error)
     status = 0
-    for submission in read:
-        if isinstance(submission, Unreadable):
-            result = unreadable_result(submission, key)
-            status = 1
-        else:
-            result = grade_submission(submission, key)
+    for result in grade_all(read, key):
+        status = 1 if result.status == "error" else status
         typer.echo(render_feedback(result, key.rubric))
     raise typer.Exit(status)
 
@@ -271,6 +287,7 @@ def classroom(
             show_default=False,
         ),
     ] = None,
+    student: StudentOption = None,
 ) -> None:
     """Grade one answers file in GitHub Actions for the GitHub Classroom reporter.
 
@@ -279,7 +296,13 @@ def classroom(
     from grader.integrations.classroom import run_classroom
 
     try:
-        run = run_classroom(answers, rubric, github_output=github_output, step_summary=step_summary)
+        run = run_classroom(
+            answers,
+            rubric,
+            github_output=github_output,
+            step_summary=step_summary,
+            student=student,
+        )
     except GraderError as error:
         fail(error)
     typer.echo(run.feedback, nl=False)
@@ -295,12 +318,20 @@ def gradescope(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write Gradescope's results.json.")
     ] = Path("results.json"),
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gradescope's submission_metadata.json, whose first submitter's email is "
+            "the student id (default: the one beside SUBMISSION_DIR).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric)."""
     from grader.integrations.gradescope import run_gradescope
 
     try:
-        data = run_gradescope(submission_dir, rubric, out)
+        data = run_gradescope(submission_dir, rubric, out, metadata=metadata)
     except GraderError as error:
         fail(error)
     typer.echo(f"Wrote {out}: score {data['score']:g}")
@@ -324,10 +355,10 @@ def merge(
     from grader.render.summary import render_summary
     from grader.rubric.load import load_rubric
     from grader.run.merge import merge_results
-    from grader.solver.key import solve
+    from grader.variants.keys import answer_key
 
     try:
-        report = merge_results(results, solve(load_rubric(rubric)), out)
+        report = merge_results(results, answer_key(load_rubric(rubric), source=str(rubric)), out)
     except GraderError as error:
         fail(error)
     typer.echo(render_summary(report.summary), nl=False)
@@ -337,17 +368,6 @@ def merge(
         for reason in report.unreadable:
             typer.echo(f"  {reason}", err=True)
     raise typer.Exit(report.exit_code)
-
-
-StudentOption = Annotated[
-    str | None,
-    typer.Option(
-        "--student",
-        "-s",
-        help="The student id whose variant to use (a rubric with a variants block).",
-        show_default=False,
-    ),
-]
 
 
 @app.command("key")

@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,7 +23,7 @@ from grader.memo import by_identity
 from grader.run.prepare import prepare
 
 from .conftest import EXAMPLES
-from .test_jobs import load_bench
+from .synthetic import generate
 
 
 def test_by_identity_remembers_the_same_object_not_an_equal_one() -> None:
@@ -87,10 +88,10 @@ def _records(submissions: list[Submission], key: AnswerKey) -> list[str]:
 
 @pytest.fixture(scope="module")
 def class_of_200(tmp_path_factory: pytest.TempPathFactory, hw_key: AnswerKey) -> list[Submission]:
-    """A realistic class (the benchmark's generator) with the examples: many students
+    """A realistic class (tests/synthetic.py) with the examples: many students
     share answers, so grading remembers a great deal."""
     folder = tmp_path_factory.mktemp("memo-class")
-    load_bench().generate(folder, 200, hw_key, seed=11)
+    generate(folder, 200, hw_key, seed=11)
     known = [answer.id for answer in hw_key.rubric.answers]
     found = [*read_all(folder, known), *read_all(EXAMPLES, known)]
     return [each for each in found if isinstance(each, Submission)]
@@ -142,7 +143,7 @@ def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None
     _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False, DEFAULT_LIMITS)
     _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False, DEFAULT_LIMITS)
     assert first is again
-    assert first is not None and not first.flags.writeable
+    assert isinstance(first, np.ndarray) and not first.flags.writeable
 
 
 def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerKey) -> None:

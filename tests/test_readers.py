@@ -263,6 +263,7 @@ def test_unknown_ids_are_listed_up_to_a_cap(tmp_path: Path) -> None:
     assert len(submission.warnings) == DEFAULT_LIMITS.max_warnings + 1
     assert "991 more unknown answer ids" in submission.warnings[-1]
     (fewer,) = read_file(path, KNOWN, limits=Limits(max_warnings=2))
+    assert isinstance(fewer, Submission)
     assert len(fewer.warnings) == 3 and "999 more unknown answer ids" in fewer.warnings[-1]
 
 

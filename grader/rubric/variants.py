@@ -90,6 +90,11 @@ class Variants(_Strict):
         description="Normalise a student id by dropping an @domain suffix "
         "(alice@uni.edu is alice).",
     )
+    strip_prefix: str = Field(
+        "",
+        description="Normalise a student id by dropping this prefix, ignoring case (e.g. "
+        "'hw1-', so a GitHub Classroom repository hw1-alice is student alice).",
+    )
 
 
 # --- paths --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from grader.intake.readers import read_entry
@@ -28,7 +29,7 @@ from grader.limits import DEFAULT_LIMITS, Limits
 from grader.rubric.models import Rubric
 from grader.run.entries import Entries
 from grader.run.prepare import Prepared, grade_all, prepare
-from grader.solver.key import AnswerKey, solve
+from grader.solver.key import AnswerKey, PerStudent, solve
 
 CHUNK_ENTRIES = 32
 """Files (or student folders) per chunk: enough to make passing a chunk cheap, few
@@ -52,7 +53,9 @@ def grade_in_workers(
     Each worker is handed the rubric and ``limits`` explicitly (nothing it needs is a
     module global its parent set), so the outputs are the same under every start method.
     """
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(key.rubric, limits))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start, initargs=(key.rubric, limits, key.per_student)
+    )
     pending: deque[Future[list[Prepared]]] = deque()
     try:
         for chunk in _chunks(entries):
@@ -103,11 +106,11 @@ _limits: Limits = DEFAULT_LIMITS
 _last_read: tuple[tuple[str, str | None], list[Submission | Unreadable]] | None = None
 
 
-def _start(rubric: Rubric, limits: Limits) -> None:
+def _start(rubric: Rubric, limits: Limits, per_student: PerStudent | None = None) -> None:
     """Solve the key, once per worker, and keep the batch's limits; leave when the parent
     is gone."""
     global _key, _known, _limits
-    _key = solve(rubric)
+    _key = replace(solve(rubric), per_student=per_student)  # variants: drawn as needed
     _known = [answer.id for answer in rubric.answers]
     _limits = limits
     gc.freeze()  # as ``batch.few_collections``, for the worker's life

@@ -5,10 +5,14 @@ from __future__ import annotations
 import unicodedata
 
 
-def normalise_student_id(student_id: str, *, strip_domain: bool = True) -> str:
+def normalise_student_id(
+    student_id: str, *, strip_domain: bool = True, strip_prefix: str = ""
+) -> str:
     """The id as variants see it: Unicode NFC, surrounding white space removed, case
-    folded (``Alice`` is ``alice``), and, with ``strip_domain``, everything from the last
-    ``@`` on dropped when something comes before it (``alice@uni.edu`` is ``alice``).
+    folded (``Alice`` is ``alice``); with ``strip_domain``, everything from the last
+    ``@`` on dropped when something comes before it (``alice@uni.edu`` is ``alice``);
+    then ``strip_prefix`` (case folded) dropped from the start when something follows it
+    (``hw1-alice`` is ``alice`` with the prefix ``hw1-``).
 
     So ``" Alice@Uni.edu "``, ``"alice"`` and ``"ALICE"`` get the same variant, on
     every machine: no locale, no hash randomisation."""
@@ -17,4 +21,7 @@ def normalise_student_id(student_id: str, *, strip_domain: bool = True) -> str:
         local, at, _domain = text.rpartition("@")
         if at and local.strip():
             text = local.strip()
+    prefix = unicodedata.normalize("NFC", strip_prefix).casefold()
+    if prefix and text.startswith(prefix) and text[len(prefix) :].strip():
+        text = text[len(prefix) :].strip()
     return text

@@ -74,7 +74,11 @@ class Template:
         self.key = solve(validate_rubric(self.data, source=source))
 
     def normalise(self, student_id: str) -> str:
-        return normalise_student_id(student_id, strip_domain=self.variants.strip_domain)
+        return normalise_student_id(
+            student_id,
+            strip_domain=self.variants.strip_domain,
+            strip_prefix=self.variants.strip_prefix,
+        )
 
     def variant(self, student_id: str) -> Variant:
         """The student's variant (drawn again for each call: cache it, see ``keys``)."""
