@@ -32,8 +32,6 @@ LAYERS = (
 
 BACKWARDS_PENDING: frozenset[tuple[str, str]] = frozenset(
     {
-        # tolerances are a grading concern: allowed errors move to the grading layer
-        ("grader.solver.key", "grader.grading.compare"),
         # the rubric's expressions are checked with the solver's parser when it is loaded
         ("grader.rubric.load", "grader.solver.expr"),
     }

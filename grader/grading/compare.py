@@ -1,14 +1,10 @@
 """Comparing a student's numbers with the expected ones, under a rubric tolerance.
 
-Each mode accepts a closed interval around the *expected* value e (never the student's):
-
-* ``relative``: ``|a − e| ≤ atol + rtol·|e|``
-* ``sigfigs``:  ``|a − e| ≤ ½·10^(⌊log10|e|⌋ − digits + 1)`` (e = 0: only 0)
-* ``decimals``: ``|a − e| ≤ ½·10^(−places)``
-
-Each bound is widened by 1e-12·max(|a|, |e|) so that a value sitting exactly on it is not
-refused for binary floating-point rounding (0.51 vs 0.5 at rtol 0.02, say).
-NaN and infinite answers are never accepted.
+Each mode accepts a closed interval around the *expected* value e (never the student's),
+``|a − e| ≤ allowed_error(e)`` (``grader.rubric.tolerance``). Each bound is widened by
+1e-12·max(|a|, |e|) so that a value sitting exactly on it is not refused for binary
+floating-point rounding (0.51 vs 0.5 at rtol 0.02, say). NaN and infinite answers are never
+accepted.
 """
 
 from __future__ import annotations
@@ -21,26 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+from grader.rubric.models import RelativeTolerance, SigFigsTolerance
+from grader.rubric.tolerance import ToleranceSpec, allowed_error
 from grader.solver.key import Expressions, KeyEntry
 
+__all__ = ["Criterion", "ToleranceSpec", "allowed_error", "criterion", "criterion_of", "within"]
+
 Array = NDArray[np.float64]
-ToleranceSpec = RelativeTolerance | SigFigsTolerance | DecimalsTolerance
 
 _ROUNDING_SLACK = 1e-12
-
-
-def allowed_error(tolerance: ToleranceSpec, expected: Array) -> Array:
-    """The largest accepted ``|a − e|`` for each expected entry."""
-    e = np.abs(np.asarray(expected, dtype=np.float64))
-    if isinstance(tolerance, RelativeTolerance):
-        return np.asarray(tolerance.atol + tolerance.rtol * e, dtype=np.float64)
-    if isinstance(tolerance, SigFigsTolerance):
-        with np.errstate(divide="ignore"):
-            exponent = np.floor(np.log10(np.where(e > 0, e, 1.0)))
-        half = 0.5 * 10.0 ** (exponent - tolerance.digits + 1)
-        return np.asarray(np.where(e > 0, half, 0.0), dtype=np.float64)
-    return np.full_like(e, 0.5 * 10.0 ** (-tolerance.places))
 
 
 def within(tolerance: ToleranceSpec, answer: Array, expected: Array) -> NDArray[np.bool_]:

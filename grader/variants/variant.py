@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from grader.errors import RubricError, UsageError
-from grader.grading import compare
 from grader.rubric.load import plain_data, validate_rubric
 from grader.rubric.models import Rubric
+from grader.rubric.tolerance import allowed_error
 from grader.solver.key import AnswerKey, Expressions, KeyEntry, solve
 from grader.variants.draw import apply, draw_values
 from grader.variants.identity import normalise_student_id
@@ -128,8 +128,8 @@ def degenerate(key: AnswerKey, template: AnswerKey, data: dict[str, Any]) -> str
 
 
 def _near_zero(entry: KeyEntry, template: KeyEntry) -> str | None:
-    values = np.abs(np.asarray(entry.expected, dtype=np.float64).ravel())
-    own = np.abs(np.asarray(template.expected, dtype=np.float64).ravel())
+    values = np.abs(np.asarray(entry.flat_expected, dtype=np.float64))
+    own = np.abs(np.asarray(template.flat_expected, dtype=np.float64))
     if not np.all(np.isfinite(values)):
         return f"{entry.answer.id} is not finite"
     if values.shape != own.shape:  # pragma: no cover - shapes come from the template
@@ -145,7 +145,9 @@ def _near_zero(entry: KeyEntry, template: KeyEntry) -> str | None:
 def _alike(first: KeyEntry, second: KeyEntry) -> bool:
     a = np.asarray(first.expected, dtype=np.float64)
     b = np.asarray(second.expected, dtype=np.float64)
-    return bool(np.all(np.abs(a - b) <= compare.criterion(second).allowed_array))
+    with np.errstate(invalid="ignore", over="ignore"):
+        allowed = allowed_error(second.grading.tolerance, b)
+    return bool(np.all(np.abs(a - b) <= allowed))
 
 
 def _alike_examples(data: dict[str, Any]) -> str | None:
