@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
-from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
 from grader.render.feedback import render_feedback
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
@@ -32,7 +32,7 @@ def grade_all(
             yield grade_submission(submission, key)
 
 
-KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
+KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER, ID_MISMATCH)
 """Warnings that also go into the gradebook's status column."""
 
 
