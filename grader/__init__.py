@@ -15,16 +15,19 @@ from grader.errors import (
 from grader.grading.grade import grade_submission
 from grader.grading.results import ItemResult, StudentResult
 from grader.intake.submission import Submission
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.rubric.load import load_rubric, parse_rubric
 from grader.rubric.models import Rubric
 from grader.solver.key import AnswerKey, solve
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "AnswerError",
     "AnswerKey",
     "ExpressionError",
     "GraderError",
     "ItemResult",
+    "Limits",
     "OutputError",
     "Rubric",
     "RubricError",

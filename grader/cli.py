@@ -2,8 +2,8 @@
 turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
-          [--jobs N]
-    grader grade | check | classroom | gradescope | merge | key | schema
+          [--jobs N] [--limit NAME=VALUE ...]
+    grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import typer
 
 from grader.errors import GraderError, UsageError
 from grader.intake.identity import visible
+from grader.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from grader.run.batch import BatchReport
@@ -44,6 +45,17 @@ def terminal_safe(text: str) -> str:
     characters written as escapes (``\\x1b``), and no ``::`` that GitHub Actions would
     take for a workflow command."""
     return visible(text).replace("::", ":\\:")
+
+
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--student",
+        "-s",
+        help="The student id whose variant to use (a rubric with a variants block).",
+        show_default=False,
+    ),
+]
 
 
 def fail(error: GraderError) -> NoReturn:
@@ -161,20 +173,31 @@ def grade(
             show_default=False,
         ),
     ] = None,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=VALUE",
+            help="Set one cap on what is read (repeatable), e.g. max_file_bytes=104857600; "
+            "the caps and their defaults are in docs/untrusted-input.md.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
     from grader.integrations.lms import lms_exports
     from grader.render.summary import render_summary
     from grader.rubric.load import load_rubric
     from grader.run.batch import grade_path
-    from grader.solver.key import solve
+    from grader.variants.keys import answer_key
 
     # A `kill` (SIGTERM, as CI and batch schedulers send) unwinds like Ctrl-C, so the
     # staging folder is removed and the previous outputs stay as they were.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         part = parse_shard(shard) if shard is not None else None
-        key = solve(load_rubric(rubric))
+        limits = DEFAULT_LIMITS.with_options(limit or [])
+        key = answer_key(load_rubric(rubric), source=str(rubric))
         lms = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
             # A bad command line (exit 2), found before an output folder is made.
@@ -194,6 +217,7 @@ def grade(
                 exports=lms.exports,
                 jobs=jobs,
                 shard=part,
+                limits=limits,
             )
         finally:
             progress.close()
@@ -233,31 +257,36 @@ def _print_problems(report: BatchReport) -> None:
 def check(
     answers: Annotated[Path, typer.Argument(help="Your answers file.", show_default=False)],
     rubric: RubricOption,
+    student: StudentOption = None,
 ) -> None:
-    """Grade one answers file and print its feedback (for a student checking their work)."""
-    from grader.grading.grade import grade_submission, unreadable_result
+    """Grade one answers file and print its feedback (for a student checking their work).
+
+    With a rubric with variants, the file's student_id (or --student) says whose
+    numbers it answers."""
+    from dataclasses import replace
+
     from grader.intake.readers import read_file
-    from grader.intake.submission import Unreadable
+    from grader.intake.submission import Submission, Unreadable
     from grader.render.feedback import render_feedback
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.run.prepare import grade_all
+    from grader.variants.keys import answer_key
 
     try:
-        key = solve(load_rubric(rubric))
+        key = answer_key(load_rubric(rubric), source=str(rubric))
         known = [answer.id for answer in key.rubric.answers]
+        read: list[Submission | Unreadable]
         try:
             read = read_file(answers, known)
         except GraderError as error:
             read = [Unreadable(answers.stem, str(answers), getattr(error, "detail", str(error)))]
+        if student is not None:
+            read = [replace(submission, student_id=student) for submission in read]
     except GraderError as error:
         fail(error)
     status = 0
-    for submission in read:
-        if isinstance(submission, Unreadable):
-            result = unreadable_result(submission, key)
-            status = 1
-        else:
-            result = grade_submission(submission, key)
+    for result in grade_all(read, key):
+        status = 1 if result.status == "error" else status
         typer.echo(render_feedback(result, key.rubric))
     raise typer.Exit(status)
 
@@ -284,6 +313,7 @@ def classroom(
             show_default=False,
         ),
     ] = None,
+    student: StudentOption = None,
 ) -> None:
     """Grade one answers file in GitHub Actions for the GitHub Classroom reporter.
 
@@ -292,7 +322,13 @@ def classroom(
     from grader.integrations.classroom import run_classroom
 
     try:
-        run = run_classroom(answers, rubric, github_output=github_output, step_summary=step_summary)
+        run = run_classroom(
+            answers,
+            rubric,
+            github_output=github_output,
+            step_summary=step_summary,
+            student=student,
+        )
     except GraderError as error:
         fail(error)
     typer.echo(run.feedback, nl=False)
@@ -308,12 +344,20 @@ def gradescope(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write Gradescope's results.json.")
     ] = Path("results.json"),
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gradescope's submission_metadata.json, whose first submitter's email is "
+            "the student id (default: the one beside SUBMISSION_DIR).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric)."""
     from grader.integrations.gradescope import run_gradescope
 
     try:
-        data = run_gradescope(submission_dir, rubric, out)
+        data = run_gradescope(submission_dir, rubric, out, metadata=metadata)
     except GraderError as error:
         fail(error)
     typer.echo(f"Wrote {out}: score {data['score']:g}")
@@ -337,10 +381,10 @@ def merge(
     from grader.render.summary import render_summary
     from grader.rubric.load import load_rubric
     from grader.run.merge import merge_results
-    from grader.solver.key import solve
+    from grader.variants.keys import answer_key
 
     try:
-        report = merge_results(results, solve(load_rubric(rubric)), out)
+        report = merge_results(results, answer_key(load_rubric(rubric), source=str(rubric)), out)
     except GraderError as error:
         fail(error)
     typer.echo(render_summary(report.summary), nl=False)
@@ -355,16 +399,18 @@ def key(
     format: Annotated[
         str, typer.Option("--format", "-f", help="table (readable) or json (full precision).")
     ] = "table",
+    student: StudentOption = None,
 ) -> None:
-    """Print the answer key the solver computes from the rubric."""
+    """Print the answer key the solver computes from the rubric (a student's own key with
+    --student, for a rubric with variants)."""
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.variants.keys import student_key
 
     if format not in ("table", "json"):
         typer.echo(f"error: --format must be 'table' or 'json', got {format!r}", err=True)
         raise typer.Exit(2)
     try:
-        answer_key = solve(load_rubric(rubric))
+        answer_key = student_key(load_rubric(rubric), student, source=str(rubric))
     except GraderError as error:
         fail(error)
     if format == "json":
@@ -373,6 +419,27 @@ def key(
     from grader.render.key_table import render_key_table
 
     typer.echo(render_key_table(answer_key), nl=False)
+
+
+@app.command("variant")
+def variant(
+    rubric: RubricOption,
+    student: Annotated[
+        str, typer.Option("--student", "-s", help="The student id.", show_default=False)
+    ],
+) -> None:
+    """Print a student's variant of a rubric with variants: the same rubric format with
+    their own numbers and no variants block."""
+    from grader.render.variant_yaml import render_variant_yaml
+    from grader.rubric.load import load_rubric
+    from grader.variants.variant import Template
+
+    try:
+        template = Template(load_rubric(rubric), source=str(rubric))
+        drawn = template.variant(student)
+    except GraderError as error:
+        fail(error)
+    typer.echo(render_variant_yaml(drawn, seed=template.variants.seed), nl=False)
 
 
 @app.command("schema")

@@ -35,7 +35,10 @@ def _json(answers: dict[str, object], student_id: str) -> Callable[[Path], None]
 
 
 def _text(text: str) -> Callable[[Path], None]:
-    return lambda path: path.write_text(text, encoding="utf-8")
+    def write(path: Path) -> None:
+        path.write_text(text, encoding="utf-8")
+
+    return write
 
 
 def _sparse(size: int) -> Callable[[Path], None]:

@@ -46,7 +46,9 @@ def with_mistake(key: AnswerKey, answer_id: str, **mistake: Any) -> np.ndarray:
 
 
 def round_sig(values: np.ndarray, digits: int) -> np.ndarray:
-    return np.vectorize(lambda x: float(f"{x:.{digits - 1}e}"))(values)
+    return np.asarray(
+        np.vectorize(lambda x: float(f"{x:.{digits - 1}e}"))(values), dtype=np.float64
+    )
 
 
 def with_grading(key: AnswerKey, **grading: Any) -> AnswerKey:

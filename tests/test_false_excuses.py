@@ -54,7 +54,7 @@ def wrong_value(rng: np.random.Generator, value: np.ndarray, size: int) -> np.nd
     else:
         factors = [factor(rng, size) for _ in range(value.size)]
         changed = value * np.array(factors).reshape(value.shape)
-    return np.vectorize(lambda x: float(f"{x:.3e}"))(changed)
+    return np.asarray(np.vectorize(lambda x: float(f"{x:.3e}"))(changed), dtype=np.float64)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from grader.errors import AnswerError
@@ -150,10 +150,20 @@ def test_small_answers_are_compared_as_numpy_compares_large_ones(
     assert compare.accepted(answer.tolist(), expected.tolist(), allowed) == small.tolist()
 
 
+def _clipped(value: Any, depth: int = 0) -> Any:
+    """What feedback shows of a value: the first 40 entries of each list (then "..."),
+    three levels of lists at most, a mapping as "{...}"."""
+    if isinstance(value, list):
+        if depth >= 3:
+            return "..."
+        head = [_clipped(each, depth + 1) for each in value[:40]]
+        return [*head, "..."] if len(value) > 40 else head
+    return "{...}" if isinstance(value, dict) else value
+
+
 def _reference_inline(value: Any) -> str:
-    """``feedback.inline`` by its general path only."""
-    shown = value if feedback._small(value) else feedback._clip(value)
-    text = json.dumps(shown, ensure_ascii=False, default=str)
+    """``feedback.inline`` written out the general way: clip, serialise, fold spaces."""
+    text = json.dumps(_clipped(value), ensure_ascii=False, default=str)
     text = " ".join(text.split()).replace("`", "'")
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -175,6 +185,8 @@ vectors_and_matrices = st.one_of(
 
 
 @given(vectors_and_matrices)
+@example([None] * 45)  # short entries: the clipping shows before the 300-character cut
+@example([[0] * 41, [True]])
 def test_answers_are_shown_and_recorded_as_the_general_paths_write_them(value: Any) -> None:
     """Lists of finite numbers go straight to JSON in the feedback and the record: the
     text is what the general paths (clipping, folding spaces, non-finite numbers as

@@ -206,7 +206,7 @@ def test_setup_and_run_autograder_in_an_autograder_layout(
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results == grade_file(answers, hw_key)
     installed = subprocess.run(

@@ -3,13 +3,10 @@ are those of one process byte for byte; the writer streams a class of any size."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from typer.testing import CliRunner
@@ -21,25 +18,13 @@ from grader.run import parallel as parallel_module
 from grader.run.batch import grade_path
 from grader.run.entries import Entries
 from grader.run.parallel import CHUNK_ENTRIES, PART_BYTES, grade_in_workers
-from grader.run.prepare import Prepared
+from grader.run.prepare import Prepared, prepare
 from grader.run.rows import RowStore, row_from_text, row_text
 
-from .conftest import EXAMPLES, ROOT, RUBRICS
+from .conftest import EXAMPLES, RUBRICS
+from .synthetic import generate
 
 HW = str(RUBRICS / "hw.yaml")
-
-
-def load_bench() -> ModuleType:
-    """benchmarks/bench.py (not a package), for its generator of realistic classes."""
-    if "grader_bench" in sys.modules:
-        return sys.modules["grader_bench"]
-    spec = importlib.util.spec_from_file_location("grader_bench", ROOT / "benchmarks" / "bench.py")
-    if spec is None or spec.loader is None:
-        raise ImportError("benchmarks/bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["grader_bench"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def outputs(out: Path) -> dict[str, bytes]:
@@ -56,16 +41,15 @@ def big_class(tmp_path_factory: pytest.TempPathFactory, hw_key: AnswerKey) -> Pa
     """Several chunks' worth of per-student files, the examples (a student folder, a class
     CSV, a broken file, odd ids), and a class CSV large enough to be graded in parts
     whose students also submitted files of their own (duplicates across chunks)."""
-    bench = load_bench()
     folder = tmp_path_factory.mktemp("class")
-    bench.generate(folder, 6 * CHUNK_ENTRIES, hw_key, seed=7)
+    generate(folder, 6 * CHUNK_ENTRIES, hw_key, seed=7)
     for each in EXAMPLES.iterdir():
         if each.is_dir():
             shutil.copytree(each, folder / each.name)
         else:
             shutil.copy(each, folder / each.name)
     sections = tmp_path_factory.mktemp("sections")
-    bench.generate(sections, 250, hw_key, seed=8, formats={"class_csv": 1.0}, section_size=250)
+    generate(sections, 250, hw_key, seed=8, formats={"class_csv": 1.0}, section_size=250)
     big = folder / "zz-whole-class.csv"
     shutil.copy(next(sections.glob("*.csv")), big)
     assert big.stat().st_size > 2 * PART_BYTES
@@ -90,7 +74,10 @@ def test_jobs_two_writes_the_bytes_of_jobs_one(big_class: Path, tmp_path: Path) 
     assert len([name for name in first if name.startswith("feedback")]) > 6 * CHUNK_ENTRIES
     assert outputs(tmp_path / "two") == first
     assert outputs(tmp_path / "three") == first
-    strip = lambda text: text.split("\nWrote ")[0]  # noqa: E731 — the paths differ
+
+    def strip(text: str) -> str:
+        return text.split("\nWrote ")[0]  # the paths differ
+
     assert strip(one) == strip(two) == strip(three)
 
 
@@ -120,10 +107,9 @@ def test_workers_grade_and_the_parent_only_writes(
 ) -> None:
     """The results are rendered in worker processes, not in the parent, and come back in
     the order one process reads the submissions."""
-    real_prepare = parallel_module.prepare
 
     def tagged(result: StudentResult, key: AnswerKey) -> Prepared:
-        return real_prepare(result, key)._replace(feedback=str(os.getpid()))
+        return prepare(result, key)._replace(feedback=str(os.getpid()))
 
     monkeypatch.setattr(parallel_module, "prepare", tagged)  # workers are forked from here
     prepared = list(grade_in_workers(Entries(big_class), hw_key, 2))

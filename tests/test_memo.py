@@ -9,20 +9,21 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from grader import AnswerKey, jsontext, memo
 from grader.grading import grade as grading
-from grader.intake import numbers
 from grader.intake.readers import read_all
 from grader.intake.submission import Submission
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import by_identity
 from grader.run.prepare import prepare
 
 from .conftest import EXAMPLES
-from .test_jobs import load_bench
+from .synthetic import generate
 
 
 def test_by_identity_remembers_the_same_object_not_an_equal_one() -> None:
@@ -87,10 +88,10 @@ def _records(submissions: list[Submission], key: AnswerKey) -> list[str]:
 
 @pytest.fixture(scope="module")
 def class_of_200(tmp_path_factory: pytest.TempPathFactory, hw_key: AnswerKey) -> list[Submission]:
-    """A realistic class (the benchmark's generator) with the examples: many students
+    """A realistic class (tests/synthetic.py) with the examples: many students
     share answers, so grading remembers a great deal."""
     folder = tmp_path_factory.mktemp("memo-class")
-    load_bench().generate(folder, 200, hw_key, seed=11)
+    generate(folder, 200, hw_key, seed=11)
     known = [answer.id for answer in hw_key.rubric.answers]
     found = [*read_all(folder, known), *read_all(EXAMPLES, known)]
     return [each for each in found if isinstance(each, Submission)]
@@ -139,25 +140,21 @@ def test_equal_numbers_written_differently_are_recorded_as_written(hw_key: Answe
 def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None:
     """The value read for a remembered answer is shared: nobody may change it."""
     raw = hw_key["q2b.DF"].plain_expected
-    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False)
-    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False)
+    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False, DEFAULT_LIMITS)
+    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False, DEFAULT_LIMITS)
     assert first is again
-    assert first is not None and not first.flags.writeable
+    assert isinstance(first, np.ndarray) and not first.flags.writeable
 
 
 def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerKey) -> None:
-    """The caps are part of what an answer is remembered by: raised (as a script may,
-    docs/untrusted-input.md), the same long number is read, not refused from memory."""
+    """The caps are part of what an answer is remembered by: raised (docs/untrusted-input.md),
+    the same long number is read, not refused from memory."""
     text = "0." + "1" * 1_200
     submission = Submission("s", "s.json", {"q2d.yhat": text})
     before = grading.grade_submission(submission, hw_key).item("q2d.yhat")
     assert before.status == "unreadable" and "too long" in before.message
-    saved = numbers.MAX_NUMBER_TEXT
-    numbers.MAX_NUMBER_TEXT = 5_000
-    try:
-        after = grading.grade_submission(submission, hw_key).item("q2d.yhat")
-    finally:
-        numbers.MAX_NUMBER_TEXT = saved
+    raised = Limits(max_number_text=5_000)
+    after = grading.grade_submission(submission, hw_key, limits=raised).item("q2d.yhat")
     assert after.status != "unreadable"
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.errors import AnswerError, GraderError
-from grader.intake import numbers
 from grader.intake.numbers import read_number
+from grader.limits import Limits
 
 READ: list[tuple[str, str, float]] = [
     ("plain", "0.0567", 0.0567),
@@ -118,19 +118,14 @@ def test_non_finite_values_are_read_as_such_for_grading_to_mark_wrong(
     assert callable(check) and check(read_number(text))
 
 
-def test_the_length_cap_is_a_module_constant_and_a_keyword() -> None:
-    """Text longer than MAX_NUMBER_TEXT is refused; the cap can be raised either way."""
+def test_the_length_cap_is_limits_max_number_text() -> None:
+    """Text longer than Limits.max_number_text (1,000) is refused; a raised cap reads it."""
     long_sum = "+".join(["1"] * 600)  # 1,199 characters
     with pytest.raises(AnswerError, match="too long for a number"):
         read_number(long_sum)
-    assert read_number(long_sum, max_length=2_000) == 600.0
-
-
-def test_raising_the_module_constant_raises_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An instructor's script may set grader.intake.numbers.MAX_NUMBER_TEXT."""
-    long_sum = "+".join(["1"] * 600)
-    monkeypatch.setattr(numbers, "MAX_NUMBER_TEXT", 2_000)
-    assert read_number(long_sum) == 600.0
+    assert read_number(long_sum, limits=Limits(max_number_text=2_000)) == 600.0
+    with pytest.raises(AnswerError, match="at most 3"):
+        read_number("0.52", limits=Limits(max_number_text=3))
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,10 +18,11 @@ import pytest
 
 from grader import AnswerKey
 from grader.render import gradebook
+from grader.render.feedback import render_feedback
 from grader.render.gradebook import safe_text
 from grader.run import output, prepare
 from grader.run.batch import grade_path
-from grader.run.output import FileNames, atomic_write, safe_stem
+from grader.run.output import FileNames, atomic_write, safe_stem, staging
 from grader.solver.key import to_plain
 
 from .conftest import EXAMPLES, class_of_copies, start_and_wait_for_staging
@@ -60,13 +61,13 @@ def test_an_interrupted_run_leaves_the_previous_outputs_intact(
     assert "gradebook.csv" in before and any(name.startswith("feedback/") for name in before)
 
     calls = {"n": 0}
-    real_feedback, real_row = prepare.render_feedback, gradebook.row
+    real_row = gradebook.row
 
     def feedback_then_crash(*args: Any) -> str:
         calls["n"] += 1
         if stage == "feedback" and calls["n"] == 3:
             raise KeyboardInterrupt  # the instructor presses Ctrl-C
-        return real_feedback(*args)
+        return render_feedback(*args)
 
     def gradebook_row_crash(*args: Any) -> list[str]:
         if stage == "gradebook":
@@ -91,7 +92,7 @@ def test_atomic_write_keeps_the_old_file_when_the_rename_fails(
     def failing_replace(src: Any, dst: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="No space left"):
         atomic_write(path, "new\n")
     monkeypatch.undo()
@@ -366,7 +367,9 @@ def test_a_run_removes_what_killed_runs_of_this_machine_left_and_nothing_else(
     folders merely named alike are left."""
     out = tmp_path / "out"
     out.mkdir()
-    host = output._host()
+    with staging(tmp_path / "probe") as stage:  # named .staging-<host>-<pid>-<random>
+        host, pid, _ = stage.name.removeprefix(".staging-").rsplit("-", 2)
+    assert pid == str(os.getpid())
     stale = out / f".staging-{host}-{_dead_pid()}-abc123"
     (stale / "feedback").mkdir(parents=True)
     (stale / "feedback" / "ada.md").write_text("half")

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from grader import AnswerKey, grade_submission
 from grader.errors import GraderError, SubmissionError
-from grader.intake import readers
 from grader.intake.readers import answers_file, decode, discover, read_all, read_bytes, read_file
 from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.solver.key import Expressions
 
 from .conftest import EXAMPLES
@@ -262,8 +262,11 @@ def test_unknown_ids_are_listed_up_to_a_cap(tmp_path: Path) -> None:
     (submission,) = read_file(path, KNOWN)
     assert isinstance(submission, Submission)
     assert "did you mean q1.yhat?" in submission.warnings[0]
-    assert len(submission.warnings) == readers.MAX_WARNINGS + 1
+    assert len(submission.warnings) == DEFAULT_LIMITS.max_warnings + 1
     assert "991 more unknown answer ids" in submission.warnings[-1]
+    (fewer,) = read_file(path, KNOWN, limits=Limits(max_warnings=2))
+    assert isinstance(fewer, Submission)
+    assert len(fewer.warnings) == 3 and "999 more unknown answer ids" in fewer.warnings[-1]
 
 
 def test_a_class_file_row_that_cannot_be_read_keeps_its_row_and_reason(tmp_path: Path) -> None:
@@ -290,10 +293,8 @@ def test_a_csv_with_an_unknown_header_is_refused(tmp_path: Path) -> None:
 # --- files and folders ------------------------------------------------------------------
 
 
-def test_files_larger_than_the_cap_are_refused_before_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 50 MB file is refused from its size; the cap is a constant and a keyword."""
+def test_files_larger_than_the_cap_are_refused_before_reading(tmp_path: Path) -> None:
+    """A 50 MB file is refused from its size; the cap is Limits.max_file_bytes."""
     path = tmp_path / "big.json"
     with path.open("wb") as file:
         file.truncate(50 * 1024 * 1024)  # sparse: no disk used
@@ -302,10 +303,8 @@ def test_files_larger_than_the_cap_are_refused_before_reading(
     small = tmp_path / "small.json"
     small.write_text('{"answers": {"q2d.yhat": 0.5}}', encoding="utf-8")
     with pytest.raises(SubmissionError, match="more than the 10 bytes allowed"):
-        read_file(small, KNOWN, max_file_bytes=10)
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 10)
-    with pytest.raises(SubmissionError, match="more than the 10 bytes allowed"):
-        read_file(small, KNOWN)
+        read_file(small, KNOWN, limits=Limits(max_file_bytes=10))
+    assert len(read_file(small, KNOWN)) == 1
 
 
 def test_discover_skips_hidden_entries_and_the_output_folder(tmp_path: Path) -> None:
@@ -415,16 +414,16 @@ def test_a_student_folder_with_several_answers_files_prefers_answers_dot(tmp_pat
         answers_file(folder)
 
 
-def test_a_huge_student_folder_is_refused_quickly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """More entries than MAX_FOLDER_ENTRIES (node_modules committed...) is a clear error."""
-    monkeypatch.setattr(readers, "MAX_FOLDER_ENTRIES", 20)
+def test_a_huge_student_folder_is_refused_quickly(tmp_path: Path) -> None:
+    """More entries than Limits.max_folder_entries (node_modules committed...) is a clear
+    error."""
     folder = tmp_path / "erin"
     folder.mkdir()
     for n in range(30):
         (folder / f"f{n}.txt").write_text("")
     with pytest.raises(SubmissionError, match="more than 20 files"):
+        answers_file(folder, limits=Limits(max_folder_entries=20))
+    with pytest.raises(SubmissionError, match="no answers file"):
         answers_file(folder)
 
 

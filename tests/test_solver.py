@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import mpmath
@@ -127,11 +128,19 @@ def test_mean_is_sum_over_examples_divided_by_count() -> None:
 
 
 def mp_network(
-    W: list[list[float]], v: list[float], x: list[float], y: float, sigmoid_out: bool, half: bool
+    W: Sequence[Sequence[float]],
+    v: Sequence[float],
+    x: Sequence[float],
+    y: float,
+    sigmoid_out: bool,
+    half: bool,
 ) -> dict[str, Any]:
     """ŷ, ∂L/∂ŷ, ∂L/∂v, ∂L/∂W for one example, written out with scalar loops in mpmath."""
     mpmath.mp.dps = 50
-    sig = lambda s: 1 / (1 + mpmath.exp(-s))  # noqa: E731
+
+    def sig(s: Any) -> Any:
+        return 1 / (1 + mpmath.exp(-s))
+
     xs = [mpmath.mpf(1)] + [mpmath.mpf(c) for c in x]
     z = [sig(sum(mpmath.mpf(W[j][k]) * xs[k] for k in range(len(xs)))) for j in range(len(W))]
     s = mpmath.mpf(v[0]) + sum(mpmath.mpf(v[j + 1]) * z[j] for j in range(len(z)))
@@ -206,7 +215,7 @@ def test_gradient_expressions_are_equivalent_to_the_hand_derivation(hw_key: Answ
 
 def test_the_seed_hand_values_are_within_its_rounding(hw_key: AnswerKey) -> None:
     """The seed's values (sigmoid outputs rounded to 0.52) are within 2 % of the key."""
-    seed = {
+    seed: dict[str, list[float] | list[list[float]]] = {
         "q1.yhat": [0.0561, 0.057, 0.057],
         "q1c.dL_dyhat": [-15.88, -21.886, -19.886],
         "q1c.dW.x1": [
@@ -222,8 +231,13 @@ def test_the_seed_hand_values_are_within_its_rounding(hw_key: AnswerKey) -> None
 
 def test_functions_by_finite_differences(wide_key: AnswerKey) -> None:
     """The second rubric's Jacobian and chain-rule answers match finite differences."""
-    H = lambda u, w: np.array([u * w, np.log(u) + w**3, np.sqrt(u * u + w * w)])  # noqa: E731
-    K = lambda s: np.array([s * s, 1 / s])  # noqa: E731
+
+    def H(u: float, w: float) -> np.ndarray:
+        return np.array([u * w, np.log(u) + w**3, np.sqrt(u * u + w * w)])
+
+    def K(s: float) -> np.ndarray:
+        return np.array([s * s, 1 / s])
+
     h = 1e-6
     numeric = np.column_stack(
         [(H(3 + h, 4) - H(3 - h, 4)) / (2 * h), (H(3, 4 + h) - H(3, 4 - h)) / (2 * h)]
@@ -231,7 +245,10 @@ def test_functions_by_finite_differences(wide_key: AnswerKey) -> None:
     np.testing.assert_allclose(wide_key["p2.DH"].expected, numeric, rtol=1e-7)
     composed = (H(*K(2 + h)) - H(*K(2 - h))) / (2 * h)
     np.testing.assert_allclose(wide_key["p2.DHK"].expected, composed, rtol=1e-7)
-    g = lambda a, b, c: a * np.exp(b) + 1 / (1 + np.exp(-c)) / a  # noqa: E731
+
+    def g(a: float, b: float, c: float) -> float:
+        return float(a * np.exp(b) + 1 / (1 + np.exp(-c)) / a)
+
     assert float(wide_key["p2.g_at"].expected) == pytest.approx(g(1, 0, 0), rel=1e-15)
     gradient = wide_key["p2.grad_g"].expected
     point = {"a": 1.3, "b": -0.4, "c": 0.7}

@@ -15,14 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.errors import AnswerError, GraderError
-from grader.intake import values
 from grader.intake.values import (
     parse_array_text,
     read_expressions,
     read_numeric,
     uses_decimal_comma,
 )
-from grader.solver import expr
+from grader.limits import DEFAULT_LIMITS, Limits
 
 M = [[1.0, 2.0], [3.0, 4.0]]
 
@@ -181,24 +180,25 @@ def test_more_entries_than_the_cap_are_refused_before_any_is_read() -> None:
     assert time.process_time() - start < 1.0
 
 
-def test_caps_are_module_constants_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An instructor's script can raise (or lower) MAX_ENTRIES and MAX_ANSWER_TEXT."""
-    monkeypatch.setattr(values, "MAX_ENTRIES", 2)
+def test_caps_are_the_limits_passed() -> None:
+    """Limits(max_entries=, max_answer_text=) lower the caps of that call only."""
     with pytest.raises(AnswerError, match="more than 2 entries"):
-        read_numeric([1, 2, 3], (3,))
-    monkeypatch.setattr(values, "MAX_ANSWER_TEXT", 5)
+        read_numeric([1, 2, 3], (3,), limits=Limits(max_entries=2))
+    assert read_numeric([1, 2, 3], (3,)).tolist() == [1.0, 2.0, 3.0]
     with pytest.raises(AnswerError, match="more than the 5 allowed"):
-        read_numeric("[1, 2]", (2,))
+        read_numeric("[1, 2]", (2,), limits=Limits(max_answer_text=5))
+    with pytest.raises(AnswerError, match="nested more than 1 deep"):
+        read_numeric("1 2; 3 4", (2, 2), limits=Limits(max_list_depth=1))
 
 
-def test_expression_caps_are_the_parsers_constants_read_at_call_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """grader.solver.expr.MAX_LENGTH (and MAX_DEPTH, MAX_NODES) apply to answers when set."""
+def test_expression_caps_are_the_limits_passed() -> None:
+    """Limits.max_expression_length (and depth, nodes, literal length) apply to answers."""
     assert read_expressions(["x+y+x+y", "y"], 2, ["x", "y"]).texts[0] == "x+y+x+y"
-    monkeypatch.setattr(expr, "MAX_LENGTH", 5)
     with pytest.raises(AnswerError, match="max_length=5"):
-        read_expressions(["x+y+x+y", "y"], 2, ["x", "y"])
+        read_expressions(["x+y+x+y", "y"], 2, ["x", "y"], limits=Limits(max_expression_length=5))
+    with pytest.raises(AnswerError, match="the limit is 3"):
+        read_expressions(["1234*x", "y"], 2, ["x", "y"], limits=Limits(max_literal_length=3))
+    assert read_expressions(["1234*x", "y"], 2, ["x", "y"]).texts[0] == "1234*x"
 
 
 def test_parsing_is_linear_and_never_recurses_deeply() -> None:
@@ -309,7 +309,7 @@ def test_parse_array_text_gives_texts_in_lists_at_most_two_deep(text: str) -> No
             depth = max(depth, level + 1)
         else:
             assert isinstance(item, str)
-    assert depth <= values.MAX_LIST_DEPTH
+    assert depth <= DEFAULT_LIMITS.max_list_depth
 
 
 EXPRESSION_TEXT = st.text(alphabet="xy0123456789.+-*/^()[] esqrtlognpσ²,;", max_size=40)

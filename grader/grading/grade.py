@@ -21,8 +21,6 @@ from grader.grading import compare
 from grader.grading.display import entry_label, shown
 from grader.grading.results import ItemResult, ItemStatus, StudentResult
 from grader.grading.review.analysis import reconsider
-from grader.intake import numbers
-from grader.intake import values as values_module
 from grader.intake.submission import Submission, Unreadable
 from grader.intake.values import (
     StudentExpressions,
@@ -31,6 +29,7 @@ from grader.intake.values import (
     read_expressions,
     read_numeric,
 )
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.solver import expr
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
@@ -38,10 +37,11 @@ SAMPLE_POINTS = 16
 """Points at which two expressions are compared; drawn per answer id, so repeatable."""
 
 
-def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
-    """Grade every answer of the key for one student."""
+def grade_submission(
+    submission: Submission, key: AnswerKey, *, limits: Limits = DEFAULT_LIMITS
+) -> StudentResult:
+    """Grade every answer of the key for one student, reading answers under ``limits``."""
     answers, comma = submission.answers, bool(submission.decimal_comma)
-    limits = _limits()
     values: dict[str, StudentValue] = {}
     graded: list[tuple[ItemResult, KeyEntry]] = []
     for entry in key.entries.values():
@@ -52,7 +52,7 @@ def grade_submission(submission: Submission, key: AnswerKey) -> StudentResult:
         graded.append((item, entry))
     # what is right or missing needs no second look (the common case, without a call)
     items = tuple(
-        item if item.status in _SETTLED else reconsider(item, entry, values, key)
+        item if item.status in _SETTLED else reconsider(item, entry, values, key, limits)
         for item, entry in graded
     )
     return StudentResult(
@@ -105,44 +105,23 @@ _ITEMS: dict[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | Non
 _ITEMS_MAX = 8192
 
 
-def _limits() -> tuple[int, ...]:
-    """The caps on what is read, as they are now: a script may raise them (see
-    ``docs/untrusted-input.md``), and an answer refused under one cap is read under
-    another, so they are part of what an item is memoized on."""
-    return (
-        numbers.MAX_NUMBER_TEXT,
-        values_module.MAX_ENTRIES,
-        values_module.MAX_ANSWER_TEXT,
-        values_module.MAX_LIST_DEPTH,
-        expr.MAX_LENGTH,
-        expr.MAX_DEPTH,
-        expr.MAX_NODES,
-        expr.MAX_NUMBER_LENGTH,
-        expr.MAX_DIFF_NODES,
-    )
-
-
 def _graded_item(
-    entry: KeyEntry,
-    raw: Any,
-    key: AnswerKey,
-    decimal_comma: bool,
-    limits: tuple[int, ...] | None = None,
+    entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool, limits: Limits
 ) -> tuple[ItemResult, StudentValue | None]:
     """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr) and
-    the caps (``_limits``)."""
+    the caps (an answer refused under one cap is read under another)."""
     kind = type(raw)
     text = raw if kind is str or raw is None else _floats(raw) if kind is list else None
     if text is None:  # a JSON value's repr tells it apart (not the number: -0.0 == 0.0)
         try:
             text = repr(raw)
         except (RecursionError, ValueError):  # nested too deep, an int of 4,300+ digits
-            return grade_item(entry, raw, key, decimal_comma=decimal_comma)
-    slot = (id(key), entry.answer.id, decimal_comma, kind, text, limits or _limits())
+            return grade_item(entry, raw, key, decimal_comma=decimal_comma, limits=limits)
+    slot = (id(key), entry.answer.id, decimal_comma, kind, text, limits)
     cached = _ITEMS.get(slot)
     if cached is not None and cached[0] is key:
         return cached[1], cached[2]
-    item, value = grade_item(entry, raw, key, decimal_comma=decimal_comma)
+    item, value = grade_item(entry, raw, key, decimal_comma=decimal_comma, limits=limits)
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
     if len(_ITEMS) >= _ITEMS_MAX:
@@ -166,12 +145,17 @@ _FLOAT = {float}
 
 
 def grade_item(
-    entry: KeyEntry, raw: Any, key: AnswerKey, *, decimal_comma: bool = False
+    entry: KeyEntry,
+    raw: Any,
+    key: AnswerKey,
+    *,
+    decimal_comma: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[ItemResult, StudentValue | None]:
     """Read and score one answer; also return the value read (None if missing/unreadable).
 
     ``decimal_comma``: the answer comes from a ``;``- or tab-delimited spreadsheet
-    (``Submission.decimal_comma``)."""
+    (``Submission.decimal_comma``); ``limits``: the caps on what is read."""
     answer = entry.answer
     base = {
         "id": answer.id,
@@ -183,7 +167,7 @@ def grade_item(
     if is_blank(raw):
         return ItemResult(score=0.0, status="missing", message="No answer given.", **base), None
     try:
-        value = read_value(entry, raw, decimal_comma=decimal_comma)
+        value = read_value(entry, raw, decimal_comma=decimal_comma, limits=limits)
     except AnswerError as error:
         return ItemResult(score=0.0, status="unreadable", message=error.detail, **base), None
     fractions = entry_credit(entry, value)
@@ -191,12 +175,18 @@ def grade_item(
     return item, value
 
 
-def read_value(entry: KeyEntry, raw: Any, *, decimal_comma: bool = False) -> StudentValue:
+def read_value(
+    entry: KeyEntry, raw: Any, *, decimal_comma: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> StudentValue:
     if isinstance(entry.expected, Expressions):
         return read_expressions(
-            raw, len(entry.expected.exprs), entry.expected.variables, decimal_comma=decimal_comma
+            raw,
+            len(entry.expected.exprs),
+            entry.expected.variables,
+            decimal_comma=decimal_comma,
+            limits=limits,
         )
-    return read_numeric(raw, entry.shape, decimal_comma=decimal_comma)
+    return read_numeric(raw, entry.shape, decimal_comma=decimal_comma, limits=limits)
 
 
 def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:

@@ -11,7 +11,8 @@ into a student id, or refuses it.
   soft hyphens, variation selectors, Hangul fillers), spaces other than U+0020,
   unassigned and private-use code points, and lone surrogates (a file name of bytes
   that are not UTF-8);
-* it is refused when empty, or longer than ``MAX_ID_LENGTH`` characters.
+* it is refused when empty, longer than ``Limits.max_id_length`` characters (200), or
+  when it begins with ``?`` (the mark of the rows of refused ids, ``fallback_id``).
 
 Nothing else is changed: case, inner spaces and look-alike letters are kept, so two
 different texts give two different ids (``Alice`` and ``alice`` are two students;
@@ -28,9 +29,7 @@ from __future__ import annotations
 import unicodedata
 
 from grader.errors import SubmissionError
-
-MAX_ID_LENGTH = 200
-"""Longest student id, in characters."""
+from grader.limits import DEFAULT_LIMITS
 
 # Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties) and the blank letters
 # that render as nothing: an id holding one looks like another id.
@@ -84,10 +83,16 @@ _PLACEHOLDERS = frozenset(
 )
 
 
-def canonical_id(text: str, *, source: str | None = None, what: str = "student id") -> str:
+def canonical_id(
+    text: str,
+    *,
+    source: str | None = None,
+    what: str = "student id",
+    max_length: int = DEFAULT_LIMITS.max_id_length,
+) -> str:
     """The student id ``text`` stands for (see the module's rule), or a
     ``SubmissionError`` naming ``source`` and saying which character is refused."""
-    text = text[: 4 * MAX_ID_LENGTH + 1]  # far beyond the cap: cut, to bound the work
+    text = text[: 4 * max_length + 1]  # far beyond the cap: cut, to bound the work
     if not (text.isascii() and text.isprintable()):
         text = unicodedata.normalize("NFC", text)
     text = text.strip(" ")
@@ -100,10 +105,8 @@ def canonical_id(text: str, *, source: str | None = None, what: str = "student i
             "not stand for itself: write the id without it",
             source=source,
         )
-    if len(text) > MAX_ID_LENGTH:
-        raise SubmissionError(
-            f"the {what} is longer than {MAX_ID_LENGTH} characters", source=source
-        )
+    if len(text) > max_length:
+        raise SubmissionError(f"the {what} is longer than {max_length} characters", source=source)
     if text.startswith(REFUSED_MARK):
         raise SubmissionError(
             f"the {what} {shown(text)} begins with {REFUSED_MARK!r}, which marks the rows of "
@@ -184,8 +187,9 @@ def fallback_id(text: str) -> str:
     """The id of the row of a submission whose id was refused: ``?`` and the refused
     text with its invisible characters escaped (``?ali\\u200bce``), visible, and never
     an id ``canonical_id`` accepts, so that such a row can replace no student's row."""
-    text = unicodedata.normalize("NFC", text[: 4 * MAX_ID_LENGTH]).strip(" ")
-    return REFUSED_MARK + (visible(text)[:MAX_ID_LENGTH] or "(empty)")
+    most = DEFAULT_LIMITS.max_id_length
+    text = unicodedata.normalize("NFC", text[: 4 * most]).strip(" ")
+    return REFUSED_MARK + (visible(text)[:most] or "(empty)")
 
 
 def looks_like_placeholder(student_id: str) -> bool:

@@ -26,11 +26,8 @@ from __future__ import annotations
 import re
 
 from grader.errors import AnswerError, ExpressionError
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.solver import expr
-
-MAX_NUMBER_TEXT = 1_000
-"""Longest text read as one number (an expression longer than this is refused).
-Raise it by assigning ``grader.intake.numbers.MAX_NUMBER_TEXT`` or passing ``max_length``."""
 
 _DASHES = dict.fromkeys(map(ord, "\u2212\u2012\u2013\u2014\u2010\u2011\ufe63\uff0d"), "-")
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
@@ -59,13 +56,16 @@ def normalise(text: str) -> str:
     return _POWER.sub(lambda match: "^(" + match.group().translate(_SUPERSCRIPT) + ")", text)
 
 
-def read_number(text: str, *, decimal_comma: bool = False, max_length: int | None = None) -> float:
+def read_number(
+    text: str, *, decimal_comma: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> float:
     """The number a person meant by ``text``; raise ``AnswerError`` saying why not.
 
     ``decimal_comma``: a comma between two digits is the decimal comma (see the module
-    docstring). ``max_length``: the longest text read (default ``MAX_NUMBER_TEXT``).
+    docstring). ``limits``: the caps (``max_number_text`` characters at most; an
+    arithmetic expression also under the expression caps).
     """
-    limit = MAX_NUMBER_TEXT if max_length is None else max_length
+    limit = limits.max_number_text
     if len(text) > limit:
         raise AnswerError(f"{len(text):,} characters is too long for a number (at most {limit:,})")
     cleaned = normalise(text)
@@ -83,7 +83,13 @@ def read_number(text: str, *, decimal_comma: bool = False, max_length: int | Non
     if spaced:  # '5.67 e-2' is scientific notation, not 5.67·e − 2
         return float("".join(spaced.groups()))
     try:
-        return expr.evaluate_number(cleaned, max_length=limit, max_depth=expr.MAX_DEPTH)
+        return expr.evaluate_number(
+            cleaned,
+            max_length=limit,
+            max_depth=limits.max_expression_depth,
+            max_nodes=limits.max_expression_nodes,
+            max_number_length=limits.max_literal_length,
+        )
     except ExpressionError as error:
         raise AnswerError(f"not a number: {error}") from None
 

@@ -16,10 +16,10 @@ instructor put it (the file given, or the top of the folder given: ``classes=Tru
 in a student's folder, or uploaded by a student (``grader check``, Classroom,
 Gradescope), it may hold that one student's row only.
 
-Caps (module constants, read at call time, so an instructor's script can raise them;
-``read_all``/``read_file`` also take ``max_file_bytes``): ``MAX_FILE_BYTES`` per file,
-``MAX_FOLDER_ENTRIES`` entries searched and ``MAX_FOLDER_DEPTH`` levels of folders in
-one student's folder.
+Caps (``grader.limits.Limits``, passed as ``limits``): ``max_file_bytes`` per file,
+``max_id_length`` characters of a student id, ``max_folder_entries`` entries searched
+and ``max_folder_depth`` levels of folders in one student's folder, ``max_warnings``
+unknown ids listed one by one.
 """
 
 from __future__ import annotations
@@ -51,15 +51,7 @@ from grader.intake.identity import (
     visible,
 )
 from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
-
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest submission file read (a class CSV of tens of thousands of rows fits)."""
-MAX_FOLDER_ENTRIES = 10_000
-"""Most files and folders searched for the answers file in one student's folder."""
-MAX_FOLDER_DEPTH = 32
-"""Deepest nesting of folders searched for the answers file in one student's folder."""
-MAX_WARNINGS = 10
-"""Most unknown answer ids listed one by one in a submission's warnings."""
+from grader.limits import DEFAULT_LIMITS, Limits
 
 SUFFIXES = (".json", ".csv")
 WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -158,11 +150,11 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def answers_file(folder: Path) -> Path:
+def answers_file(folder: Path, *, limits: Limits = DEFAULT_LIMITS) -> Path:
     """The one answers file in a student's folder (``answers.*`` if there are several)."""
     if folder.is_symlink():
         raise SubmissionError("is a symbolic link, which is not followed", source=str(folder))
-    candidates, workbooks, links = _folder_files(folder)
+    candidates, workbooks, links = _folder_files(folder, limits)
     if len(candidates) == 1:
         return candidates[0]
     named = [each for each in candidates if each.stem.lower() == "answers"]
@@ -186,7 +178,7 @@ def answers_file(folder: Path) -> Path:
     )
 
 
-def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+def _folder_files(folder: Path, limits: Limits) -> tuple[list[Path], list[Path], list[Path]]:
     """Answers files, workbooks (and text exports) and symbolic links under ``folder``,
     hidden ones left out."""
     candidates: list[Path] = []
@@ -207,10 +199,10 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
                 f"cannot be listed: {error.strerror or error}", source=str(folder)
             ) from None
         seen += len(entries)
-        if seen > MAX_FOLDER_ENTRIES:
+        if seen > limits.max_folder_entries:
             raise SubmissionError(
-                f"more than {MAX_FOLDER_ENTRIES:,} files and folders; submit the answers file "
-                "on its own",
+                f"more than {limits.max_folder_entries:,} files and folders; submit the answers "
+                "file on its own",
                 source=str(folder),
             )
         for name, kind in sorted(entries, reverse=True):
@@ -218,9 +210,10 @@ def _folder_files(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
                 continue
             each = root / name
             if kind == "dir":
-                if depth + 1 > MAX_FOLDER_DEPTH:
+                if depth + 1 > limits.max_folder_depth:
                     raise SubmissionError(
-                        f"folders nested more than {MAX_FOLDER_DEPTH} deep; submit the answers "
+                        f"folders nested more than {limits.max_folder_depth} deep; submit the "
+                        "answers "
                         "file nearer the top",
                         source=str(folder),
                     )
@@ -254,11 +247,11 @@ def read_all(
     known_ids: Sequence[str],
     *,
     exclude: Sequence[Path] = (),
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Submission | Unreadable]:
     """Every submission under ``path``, in a repeatable order; failures as ``Unreadable``."""
     for location, folder_id in discover(path, exclude=exclude):
-        yield from read_entry(location, folder_id, known_ids, max_file_bytes=max_file_bytes)
+        yield from read_entry(location, folder_id, known_ids, limits=limits)
 
 
 def read_entry(
@@ -266,7 +259,7 @@ def read_entry(
     folder_id: str | None,
     known_ids: Sequence[str],
     *,
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """The submissions of one entry ``discover`` found; failures as ``Unreadable``.
 
@@ -275,20 +268,20 @@ def read_entry(
     """
     if folder_id is not None:
         try:
-            folder_id = canonical_id(folder_id, what="folder name")
+            folder_id = canonical_id(folder_id, what="folder name", max_length=limits.max_id_length)
         except SubmissionError as error:
             return [Unreadable(fallback_id(folder_id), str(location), error.detail)]
     try:
-        file = answers_file(location) if folder_id is not None else location
-        return read_file(file, known_ids, student_id=folder_id, max_file_bytes=max_file_bytes)
+        file = answers_file(location, limits=limits) if folder_id is not None else location
+        return read_file(file, known_ids, student_id=folder_id, limits=limits)
     except SubmissionError as error:
-        return [Unreadable(folder_id or stem_id(location), str(location), error.detail)]
+        return [Unreadable(folder_id or stem_id(location, limits), str(location), error.detail)]
 
 
-def stem_id(path: Path) -> str:
+def stem_id(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
     """The id a loose file's stem gives (``fallback_id`` when the stem is refused)."""
     try:
-        return canonical_id(path.stem, what="file name")
+        return canonical_id(path.stem, what="file name", max_length=limits.max_id_length)
     except SubmissionError:
         return fallback_id(path.stem)
 
@@ -299,7 +292,7 @@ def read_file(
     *,
     student_id: str | None = None,
     classes: bool = True,
-    max_file_bytes: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """The submissions in one file (a class CSV holds many).
 
@@ -315,12 +308,13 @@ def read_file(
             "or as Unicode text",
             source=source,
         )
-    data = read_bytes(path, max_file_bytes=max_file_bytes, follow_symlinks=False)
+    data = read_bytes(path, max_file_bytes=limits.max_file_bytes, follow_symlinks=False)
     text = decode(data, source)
-    where = Where(path, student_id)
+    where = Where(path.stem, student_id, limits)
     if suffix == ".json":
-        return [read_json(text, source, known_ids, where)]
-    return read_csv(text, source, known_ids, where, classes=classes and student_id is None)
+        return [read_json(text, source, known_ids, where, limits=limits)]
+    classes = classes and student_id is None
+    return read_csv(text, source, known_ids, where, classes=classes, limits=limits)
 
 
 class Where:
@@ -328,16 +322,20 @@ class Where:
     the student's folder (authoritative), else the ``student_id`` the file gives, else
     the file's stem (refused like any id when it cannot be one)."""
 
-    def __init__(self, path: Path | None, folder_id: str | None) -> None:
-        self.path = path
+    def __init__(
+        self, stem: str, folder_id: str | None = None, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        self.stem = stem
         self.folder_id = folder_id
+        self.limits = limits
 
     def default(self, source: str) -> str:
         """The id when the file gives none (a ``SubmissionError`` if it cannot be one)."""
         if self.folder_id is not None:
             return self.folder_id
-        stem = self.path.stem if self.path is not None else "student"
-        return canonical_id(stem, source=source, what="file name")
+        return canonical_id(
+            self.stem, source=source, what="file name", max_length=self.limits.max_id_length
+        )
 
     def resolve(self, written: Any, source: str) -> tuple[str, list[str]]:
         """The student id, from the id ``written`` in the file (None: none was), with
@@ -346,7 +344,7 @@ class Where:
             if written is None:
                 return self.folder_id, []
             try:
-                claimed = _student_id(written, source)
+                claimed = _student_id(written, source, self.limits)
             except SubmissionError as error:
                 return self.folder_id, [
                     f"{ID_MISMATCH}: the file's student_id is not used ({error.detail}); "
@@ -366,7 +364,7 @@ class Where:
             ]
         if written is None:
             return self.default(source), []
-        claimed = _student_id(written, source)
+        claimed = _student_id(written, source, self.limits)
         if looks_like_placeholder(claimed):
             stem = self.default(source)
             return stem, [
@@ -377,12 +375,17 @@ class Where:
 
 
 def read_bytes(
-    path: Path, *, max_file_bytes: int | None = None, follow_symlinks: bool = True
+    path: Path,
+    *,
+    max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
+    follow_symlinks: bool = True,
 ) -> bytes:
     """The file's bytes, refusing files larger than ``max_file_bytes`` before reading,
     anything but a regular file, and (``follow_symlinks=False``) a symbolic link."""
-    limit = MAX_FILE_BYTES if max_file_bytes is None else max_file_bytes
-    too_large = f"more than the {limit:,} bytes allowed (an instructor can raise MAX_FILE_BYTES)"
+    limit = max_file_bytes
+    too_large = (
+        f"more than the {limit:,} bytes allowed (an instructor can raise Limits.max_file_bytes)"
+    )
     # One open and one fstat (profile of `grade`: four stats a file cost more than
     # reading it); O_NONBLOCK so that a FIFO is refused rather than waited on.
     flags = os.O_RDONLY | _OPEN_FLAGS
@@ -478,14 +481,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _student_id(value: Any, source: str) -> str:
+def _student_id(value: Any, source: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """The id a file's ``student_id`` value gives (text or an integer), by the rule of
     ``grader.intake.identity``."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise SubmissionError(f"student_id must be text, got {_kind(value)}", source=source)
     if isinstance(value, int) and value.bit_length() > 1_000:
         raise SubmissionError("student_id is too long", source=source)
-    return canonical_id(str(value), source=source, what="student_id")
+    return canonical_id(
+        str(value), source=source, what="student_id", max_length=limits.max_id_length
+    )
 
 
 # --- JSON ---------------------------------------------------------------------------
@@ -549,7 +554,14 @@ def _parser() -> _JsonParse:
     return parser
 
 
-def read_json(text: str, source: str, known_ids: Sequence[str], where: Where) -> Submission:
+def read_json(
+    text: str,
+    source: str,
+    known_ids: Sequence[str],
+    where: Where | str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Submission:
     """One student's JSON file: ``{"student_id": ..., "answers": {id: answer, ...}}``."""
     if not text.strip():
         raise SubmissionError("the file is empty", source=source)
@@ -579,12 +591,14 @@ def read_json(text: str, source: str, known_ids: Sequence[str], where: Where) ->
         f'{DUPLICATE_ANSWER}: "{_short(name)}" is given twice in the file; the last one is used'
         for name in parser.twice(data)
     ]
+    if isinstance(where, str):  # a loose file's stem
+        where = Where(where, None, limits)
     student_id, identity_warnings = where.resolve(data.get("student_id"), source)
     warnings = identity_warnings + warnings
     stripped: dict[str, Any] = {}
     twice = dict.fromkeys(parser.twice(answers))
     renamed = _case_matches(answers, known_ids)
-    warnings += _case_warnings(renamed)
+    warnings += _case_warnings(renamed, limits)
     for name, value in answers.items():
         key = renamed.get(str(name), str(name)).strip()
         if key in stripped:
@@ -595,7 +609,7 @@ def read_json(text: str, source: str, known_ids: Sequence[str], where: Where) ->
         "is the one graded"
         for name in twice
     ]
-    warnings += _unknown_ids(stripped, known_ids)
+    warnings += _unknown_ids(stripped, known_ids, limits)
     return Submission(student_id, source, stripped, tuple(warnings))
 
 
@@ -697,7 +711,13 @@ def _first_line(text: str) -> str:
 
 
 def read_csv(
-    text: str, source: str, known_ids: Sequence[str], where: Where, *, classes: bool = True
+    text: str,
+    source: str,
+    known_ids: Sequence[str],
+    where: Where | str,
+    *,
+    classes: bool = True,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """A student's ``question,answer`` file or a class's ``student_id,<id>,...`` file,
     delimited by ``,``, ``;`` or tab (the header line decides).
@@ -705,6 +725,8 @@ def read_csv(
     ``classes=False`` (a file in a student's folder, or uploaded by a student): a class
     file may hold one row, that student's; more is refused (a student cannot grade
     classmates)."""
+    if isinstance(where, str):  # a loose file's stem
+        where = Where(where, None, limits)
     delimiter = sniff_delimiter(_first_line(text))
     rows = csv_table(text, source, delimiter)
     if not rows:
@@ -713,10 +735,10 @@ def read_csv(
     header = [_header_name(cell) for cell in rows[0].cells]
     if header[:2] == ["question", "answer"]:
         student_id = where.default(source)
-        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma)]
+        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits)]
     if header[:1] == ["student_id"]:
         if classes:
-            return list(_read_class_csv(rows, source, known_ids, delimiter))
+            return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
         return [_one_row_of_class(rows, source, known_ids, where, delimiter)]
     listed = [_short(cell) for cell in rows[0].cells[:3]]
     raise SubmissionError(
@@ -738,7 +760,7 @@ def _one_row_of_class(
             "one at the top of the folder given) is read as a class",
             source=source,
         )
-    [read] = _read_class_csv(rows, source, known_ids, delimiter)
+    [read] = _read_class_csv(rows, source, known_ids, delimiter, where.limits)
     if isinstance(read, Unreadable):
         raise SubmissionError(read.error, source=source)
     written = rows[1].cells[0]
@@ -756,13 +778,14 @@ def _read_student_csv(
     known_ids: Sequence[str],
     student_id: str,
     decimal_comma: bool,
+    limits: Limits,
 ) -> Submission:
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = [row.problem for row in rows if row.problem is not None]
     rows = [row for row in rows if row.problem is None and row.cells]
     renamed = _case_matches((row.cells[0].strip() for row in rows), known_ids)
-    warnings += _case_warnings(renamed)
+    warnings += _case_warnings(renamed, limits)
     for number, row in ((row.line, row.cells) for row in rows):
         question = row[0].strip()
         question = renamed.get(question, question)
@@ -783,7 +806,7 @@ def _read_student_csv(
                 f"{DUPLICATE_ANSWER}: {_short(question)} is answered on lines {listed}; "
                 f"the last (line {numbers[-1]}) is the one graded"
             )
-    warnings.extend(_unknown_ids(answers, known_ids))
+    warnings.extend(_unknown_ids(answers, known_ids, limits))
     return Submission(student_id, source, answers, tuple(warnings), decimal_comma)
 
 
@@ -816,13 +839,15 @@ SUMMARY_LABELS = frozenset(
 
 
 def _read_class_csv(
-    rows: list[CsvRow], source: str, known_ids: Sequence[str], delimiter: str
+    rows: list[CsvRow], source: str, known_ids: Sequence[str], delimiter: str, limits: Limits
 ) -> Iterator[Submission | Unreadable]:
     decimal_comma = delimiter != ","
     header = [cell.strip() for cell in rows[0].cells]
     renamed = _case_matches(header[1:], known_ids)
     columns = [renamed.get(name, name) for name in header[1:]]
-    header_warnings = _case_warnings(renamed) + _unknown_ids(dict.fromkeys(columns), known_ids)
+    header_warnings = _case_warnings(renamed, limits) + _unknown_ids(
+        dict.fromkeys(columns), known_ids, limits
+    )
     duplicates = sorted(name for name, n in Counter(columns).items() if n > 1 and name)
     if duplicates:
         header_warnings.insert(
@@ -868,7 +893,9 @@ def _read_class_csv(
             yield refused(f"{spans}the row has no student_id")
             continue
         try:
-            student_id = canonical_id(raw, source=None, what="student_id")
+            student_id = canonical_id(
+                raw, source=None, what="student_id", max_length=limits.max_id_length
+            )
         except SubmissionError as error:
             yield refused(f"{spans}{error.detail}")
             continue
@@ -920,25 +947,24 @@ def _case_matches(names: Iterable[str], known_ids: Sequence[str]) -> dict[str, s
     return found
 
 
-def _case_warnings(renamed: dict[str, str]) -> list[str]:
+def _case_warnings(renamed: dict[str, str], limits: Limits) -> list[str]:
     return [
         f"answer id '{_short(name)}' read as {answer_id} (write ids as the rubric does)"
-        for name, answer_id in list(renamed.items())[:MAX_WARNINGS]
+        for name, answer_id in list(renamed.items())[: limits.max_warnings]
     ]
 
 
-def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str]) -> list[str]:
+def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str], limits: Limits) -> list[str]:
+    most = limits.max_warnings
     known = set(known_ids)
     unknown = [answer_id for answer_id in answers if answer_id and answer_id not in known]
     warnings = []
-    for answer_id in unknown[:MAX_WARNINGS]:
+    for answer_id in unknown[:most]:
         close = difflib.get_close_matches(answer_id, known_ids, n=1) if len(answer_id) < 100 else []
         hint = f" (did you mean {close[0]}?)" if close else ""
         warnings.append(f"unknown answer id '{_short(answer_id)}'{hint}: not graded")
-    if len(unknown) > MAX_WARNINGS:
-        warnings.append(
-            f"... and {len(unknown) - MAX_WARNINGS:,} more unknown answer ids: not graded"
-        )
+    if len(unknown) > most:
+        warnings.append(f"... and {len(unknown) - most:,} more unknown answer ids: not graded")
     return warnings
 
 

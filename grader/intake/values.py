@@ -16,9 +16,9 @@ is read only where the answer cannot be read another way: a number answered alon
 (``0,52``, but ``1,234`` is ambiguous), or a cell with no decimal point whose commas, as
 separators, do not give the expected shape (``"0,05 0,06 0,07"`` for a vector of 3).
 
-Caps (module constants, read at call time, so an instructor's script can raise them):
-``MAX_ANSWER_TEXT`` characters in one answer's text, ``MAX_ENTRIES`` entries in one
-answer, ``MAX_LIST_DEPTH`` levels of nested lists.
+Caps (``grader.limits.Limits``, passed as ``limits``): ``max_answer_text`` characters in
+one answer's text, ``max_entries`` entries in one answer, ``max_list_depth`` levels of
+nested lists, ``max_number_text`` characters of one number, and the expression caps.
 """
 
 from __future__ import annotations
@@ -34,18 +34,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.errors import AnswerError, ExpressionError
-from grader.intake import numbers
 from grader.intake.numbers import read_number
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.solver import expr
 
 Array = NDArray[np.float64]
-
-MAX_ENTRIES = 10_000
-"""Most entries one answer may have, whatever the expected shape."""
-MAX_ANSWER_TEXT = 100_000
-"""Longest text of one answer (a CSV cell or a JSON string), in characters."""
-MAX_LIST_DEPTH = 2
-"""Most levels of nested lists: answers are numbers, vectors or matrices."""
 
 _PAIRS = {"(": ")", "[": "]"}
 _BRACKETS = re.compile(r"[()\[\]]")
@@ -114,36 +107,44 @@ def line_breaks_as_rows(text: str) -> str:
     return _LINE_BREAKS.sub(" " if ";" in body else "; ", body)
 
 
-def read_numeric(raw: Any, shape: tuple[int, ...], *, decimal_comma: bool = False) -> Array:
+def read_numeric(
+    raw: Any,
+    shape: tuple[int, ...],
+    *,
+    decimal_comma: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Array:
     """The numbers of ``raw`` as an array of ``shape`` (singleton dimensions forgiven).
 
     ``decimal_comma``: ``raw`` comes from a ``;``- or tab-delimited file, whose cells may
-    use decimal commas (see the module docstring).
+    use decimal commas (see the module docstring). ``limits``: the caps.
     """
-    plain = _json_numbers(raw, shape)  # performance: the common case, see there
+    plain = _json_numbers(raw, shape, limits)  # performance: the common case, see there
     if plain is not None:
         return plain
     if not isinstance(raw, str):
-        return _fit(_read_array(raw, split_comma=False, number_comma=False), shape, "")
-    _check_text(raw)
+        array = _read_array(raw, split_comma=False, number_comma=False, limits=limits)
+        return _fit(array, shape, "")
+    _check_text(raw, limits)
     raw = line_breaks_as_rows(raw)
     comma_cell = uses_decimal_comma(raw)
     european = decimal_comma and comma_cell
     number_error: AnswerError | None = None
     if shape == ():
         try:  # one number: "0,52" cannot be read as anything else
-            return np.array(read_number(raw, decimal_comma=european), dtype=np.float64)
+            number = read_number(raw, decimal_comma=european, limits=limits)
+            return np.array(number, dtype=np.float64)
         except AnswerError as error:
             number_error = error
     try:
-        array = _read_array(raw, split_comma=european, number_comma=european)
+        array = _read_array(raw, split_comma=european, number_comma=european, limits=limits)
         return _fit(array, shape, _comma_hint(raw, european))
     except AnswerError as error:
         if number_error is not None and _DIGIT_COMMA.search(raw):
             raise number_error from None
         if comma_cell and not european:
             try:  # read with commas as separators, it does not fit: decimal commas do?
-                array = _read_array(raw, split_comma=True, number_comma=False)
+                array = _read_array(raw, split_comma=True, number_comma=False, limits=limits)
                 return _fit(array, shape, "")
             except AnswerError:
                 pass
@@ -153,7 +154,7 @@ def read_numeric(raw: Any, shape: tuple[int, ...], *, decimal_comma: bool = Fals
         raise
 
 
-def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
+def _json_numbers(raw: Any, shape: tuple[int, ...], limits: Limits) -> Array | None:
     """Performance: the common answer read at C speed, or None for the general reader.
 
     A JSON number, a JSON list of numbers or of equal rows of numbers, or a cell that
@@ -162,23 +163,24 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
     number is ``float`` of its text, as ``read_number`` reads a plain number, so the value
     is the one the general reader gives. Anything else (another shape, a comma outside
     a JSON list, a possible decimal comma, text around the list, NaN, a number of more
-    than ``MAX_NUMBER_TEXT`` characters, deeper lists, true/false) is left to the
+    than ``max_number_text`` characters, deeper lists, true/false) is left to the
     general reader. (Profile of ``grade``, 10,000 students: 50 µs per JSON list and
     200-350 µs per cell before, 2-20 µs after; read_numeric was a third of the time.)
     """
+    longest = limits.max_number_text
     from_text = isinstance(raw, str)  # a text's list holding texts is not numbers
     if from_text:
-        if len(raw) > MAX_ANSWER_TEXT:
+        if len(raw) > limits.max_answer_text:
             return None
         if raw[:1] == "[":
             if uses_decimal_comma(raw):
                 return None
             try:
-                raw = _CELL_JSON.decode(raw)
+                raw = _cell_json(len(raw), longest).decode(raw)
             except (ValueError, RecursionError):
                 return None
         else:
-            raw = _matlab_numbers(raw, scalar=not shape)
+            raw = _matlab_numbers(raw, scalar=not shape, longest=longest)
             if raw is None:
                 return None
     if not shape:
@@ -186,9 +188,9 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
         if kind is float or (kind is int and -(2**53) < raw < 2**53):
             return np.array(float(raw), dtype=np.float64)
         return None
-    if type(raw) is not list or len(shape) > min(2, MAX_LIST_DEPTH) or len(raw) != shape[0]:
+    if type(raw) is not list or len(shape) > min(2, limits.max_list_depth) or len(raw) != shape[0]:
         return None
-    if shape[0] * (shape[1] if len(shape) == 2 else 1) > MAX_ENTRIES:
+    if shape[0] * (shape[1] if len(shape) == 2 else 1) > limits.max_entries:
         return None  # the caps are the general reader's to apply
     texts = False
     for row in raw if len(shape) == 2 else (raw,):
@@ -197,11 +199,7 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
         for number in row:
             kind = type(number)
             if kind is str:  # a JSON list of numbers as strings, ["0.52", "-1.5e-3"]
-                if (
-                    from_text
-                    or len(number) > numbers.MAX_NUMBER_TEXT
-                    or not _PLAIN_NUMBER.fullmatch(number)
-                ):
+                if from_text or len(number) > longest or not _PLAIN_NUMBER.fullmatch(number):
                     return None
                 texts = True
             elif kind is not float and (kind is not int or not -(2**53) < number < 2**53):
@@ -211,7 +209,7 @@ def _json_numbers(raw: Any, shape: tuple[int, ...]) -> Array | None:
     return np.array(raw, dtype=np.float64)
 
 
-def _matlab_numbers(text: str, *, scalar: bool) -> Any:
+def _matlab_numbers(text: str, *, scalar: bool, longest: int) -> Any:
     """``1 2; 3 4`` as rows of floats, ``1 2 3`` as one list (a lone number as a number
     if ``scalar``), if every entry is a plain ASCII number; else None."""
     if "," in text:
@@ -221,7 +219,7 @@ def _matlab_numbers(text: str, *, scalar: bool) -> Any:
         if not row:
             return None
         for token in row:
-            if len(token) > numbers.MAX_NUMBER_TEXT or not _PLAIN_NUMBER.fullmatch(token):
+            if len(token) > longest or not _PLAIN_NUMBER.fullmatch(token):
                 return None
     floats = [[float(token) for token in row] for row in rows]
     if ";" in text:
@@ -229,21 +227,28 @@ def _matlab_numbers(text: str, *, scalar: bool) -> Any:
     return floats[0][0] if scalar and len(floats[0]) == 1 else floats[0]
 
 
-def _plain_float(text: str) -> float:
-    if len(text) > numbers.MAX_NUMBER_TEXT:
-        raise ValueError("too long for a number")  # the general reader says so
-    return float(text)
-
-
 def _refuse(text: str) -> float:
     raise ValueError(text)
 
 
-_CELL_JSON = json.JSONDecoder(
-    parse_int=_plain_float, parse_float=_plain_float, parse_constant=_refuse
-)
+_CELL_JSON = json.JSONDecoder(parse_int=float, parse_float=float, parse_constant=_refuse)
 """A cell's JSON list, numbers as floats of their text, NaN refused (built once: ``json.loads``
 with hooks builds a decoder per call)."""
+
+
+def _cell_json(length: int, longest: int) -> json.JSONDecoder:
+    """The decoder of a cell's JSON list of ``length`` characters whose numbers may have
+    at most ``longest`` characters: ``_CELL_JSON`` when no number can be that long (the
+    common case), else one that refuses longer numbers (the general reader says why)."""
+    if length <= longest:
+        return _CELL_JSON
+
+    def plain_float(text: str) -> float:
+        if len(text) > longest:
+            raise ValueError("too long for a number")
+        return float(text)
+
+    return json.JSONDecoder(parse_int=plain_float, parse_float=plain_float, parse_constant=_refuse)
 
 
 def _fit(array: Array, shape: tuple[int, ...], hint: str) -> Array:
@@ -268,22 +273,31 @@ def _comma_hint(raw: str, comma: bool) -> str:
     return " (a comma separates entries here: write decimals with a point, 0.5 not 0,5)"
 
 
-def _read_array(raw: Any, *, split_comma: bool, number_comma: bool) -> Array:
+def _read_array(raw: Any, *, split_comma: bool, number_comma: bool, limits: Limits) -> Array:
     """``raw`` as an array; ``split_comma``: a comma between digits does not separate
     entries; ``number_comma``: such a comma is the decimal comma even in ``1,234``."""
-    nested = parse_array_text(raw, decimal_comma=split_comma) if isinstance(raw, str) else raw
-    _check_size(nested)
-    return _rectangular(_to_floats(nested, (), number_comma))
+    nested = (
+        parse_array_text(raw, decimal_comma=split_comma, limits=limits)
+        if isinstance(raw, str)
+        else raw
+    )
+    _check_size(nested, limits)
+    return _rectangular(_to_floats(nested, (), number_comma, limits))
 
 
 def read_expressions(
-    raw: Any, count: int, variables: Sequence[str], *, decimal_comma: bool = False
+    raw: Any,
+    count: int,
+    variables: Sequence[str],
+    *,
+    decimal_comma: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> StudentExpressions:
     """``count`` expressions in ``variables``, from a list or one cell's text."""
     if isinstance(raw, str):
-        _check_text(raw)
+        _check_text(raw, limits)
         raw = line_breaks_as_rows(raw)
-        texts = _split_expression_cell(raw, decimal_comma and uses_decimal_comma(raw))
+        texts = _split_expression_cell(raw, decimal_comma and uses_decimal_comma(raw), limits)
     elif isinstance(raw, list):
         if len(raw) != count:
             raise AnswerError(f"read {len(raw)} expressions, expected {count}")
@@ -295,22 +309,23 @@ def read_expressions(
     parsed = []
     for index, text in enumerate(texts):
         try:
-            parsed.append(  # the caps read now, so that an instructor's script can raise them
-                _parse(text, tuple(variables), expr.MAX_LENGTH, expr.MAX_DEPTH, expr.MAX_NODES)
-            )
+            parsed.append(_parse(text, tuple(variables), limits))
         except ExpressionError as error:
             raise AnswerError(f"entry [{index}]: {_short(text)!r}: {error}") from None
     return StudentExpressions(tuple(parsed), tuple(texts))
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(
-    text: str, variables: tuple[str, ...], max_length: int, max_depth: int, max_nodes: int
-) -> expr.Expr:
+def _parse(text: str, variables: tuple[str, ...], limits: Limits) -> expr.Expr:
     """``expr.parse``, memoized: a class writes few distinct expressions, and a parse cost
     about 120 µs, a tenth of the grading of a student (profile of ``grade``)."""
     return expr.parse(
-        text, variables, max_length=max_length, max_depth=max_depth, max_nodes=max_nodes
+        text,
+        variables,
+        max_length=limits.max_expression_length,
+        max_depth=limits.max_expression_depth,
+        max_nodes=limits.max_expression_nodes,
+        max_number_length=limits.max_literal_length,
     )
 
 
@@ -324,8 +339,8 @@ def _expression_text(item: Any, index: int) -> str:
     raise AnswerError(f"entry [{index}]: expected an expression, got {kind_of(item)}")
 
 
-def _split_expression_cell(text: str, decimal_comma: bool) -> list[str]:
-    cell = _Cell(text, decimal_comma)
+def _split_expression_cell(text: str, decimal_comma: bool, limits: Limits) -> list[str]:
+    cell = _Cell(text, decimal_comma, limits.max_list_depth)
     start, end = cell.unwrap(*cell.strip(0, len(text)))
     pieces = cell.split(start, end, ";")
     if len(pieces) == 1:
@@ -346,52 +361,55 @@ def kind_of(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _check_text(text: str) -> None:
-    if len(text) > MAX_ANSWER_TEXT:
+def _check_text(text: str, limits: Limits) -> None:
+    if len(text) > limits.max_answer_text:
         raise AnswerError(
             f"the answer is {len(text):,} characters long, "
-            f"more than the {MAX_ANSWER_TEXT:,} allowed"
+            f"more than the {limits.max_answer_text:,} allowed"
         )
 
 
 # --- nested lists from text ---------------------------------------------------------
 
 
-def _check_size(nested: Any) -> None:
-    """Refuse more than ``MAX_ENTRIES`` entries or ``MAX_LIST_DEPTH`` levels, early."""
+def _check_size(nested: Any, limits: Limits) -> None:
+    """Refuse more than ``max_entries`` entries or ``max_list_depth`` levels, early."""
     count, stack = 0, [(nested, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, list):
-            if depth >= MAX_LIST_DEPTH:
+            if depth >= limits.max_list_depth:
                 raise AnswerError(
-                    f"lists nested more than {MAX_LIST_DEPTH} deep; an answer is a number, "
-                    "a vector or a matrix"
+                    f"lists nested more than {limits.max_list_depth} deep; an answer is a "
+                    "number, a vector or a matrix"
                 )
-            if count + len(stack) + len(item) > MAX_ENTRIES:
-                raise AnswerError(f"more than {MAX_ENTRIES:,} entries")
+            if count + len(stack) + len(item) > limits.max_entries:
+                raise AnswerError(f"more than {limits.max_entries:,} entries")
             stack.extend((each, depth + 1) for each in item)
         else:
             count += 1
 
 
-def parse_array_text(text: str, *, decimal_comma: bool = False) -> Any:
+def parse_array_text(
+    text: str, *, decimal_comma: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> Any:
     """A cell's text as a number's text or nested lists of numbers' texts.
 
-    Linear in the text's length and never recursing more than ``MAX_LIST_DEPTH`` deep;
+    Linear in the text's length and never recursing more than ``max_list_depth`` deep;
     unbalanced brackets are an ``AnswerError``.
     """
-    _check_text(text)
-    cell = _Cell(text, decimal_comma)
+    _check_text(text, limits)
+    cell = _Cell(text, decimal_comma, limits.max_list_depth)
     return cell.parse(0, len(text), 0)
 
 
 class _Cell:
     """One answer's text with its brackets matched once, parsed by index spans."""
 
-    def __init__(self, text: str, decimal_comma: bool) -> None:
+    def __init__(self, text: str, decimal_comma: bool, max_depth: int) -> None:
         self.text = text
         self.decimal_comma = decimal_comma
+        self.max_depth = max_depth
         self.closes = _match_brackets(text)
 
     def strip(self, start: int, end: int) -> tuple[int, int]:
@@ -422,7 +440,7 @@ class _Cell:
             if items is not None:
                 return items
             if square:
-                _deeper(level, 1)
+                self.deeper(level, 1)
                 return [self.text[inner[0] : inner[1]]]
             return self.text[start:end]  # (1 + 2): an expression
         items = self.items(start, end, level)
@@ -434,17 +452,24 @@ class _Cell:
         if len(rows) > 1:
             if rows[-1][0] == rows[-1][1]:
                 rows.pop()  # a trailing ';'
-            _deeper(level, 2)
+            self.deeper(level, 2)
             return [self.row(*row) for row in rows]
         pieces = self.split(start, end, ",")
         if len(pieces) > 1 or (self.text[start] == "[" and self.wrapped(start, end)):
-            _deeper(level, 1)
+            self.deeper(level, 1)
             return [self.parse(a, b, level + 1) for a, b in pieces]
         row = self.row(start, end)
         if len(row) > 1:
-            _deeper(level, 1)
+            self.deeper(level, 1)
             return row
         return None
+
+    def deeper(self, level: int, by: int) -> None:
+        if level + by > self.max_depth:
+            raise AnswerError(
+                f"lists nested more than {self.max_depth} deep; an answer is a number, "
+                "a vector or a matrix"
+            )
 
     def row(self, start: int, end: int) -> list[str]:
         start, end = self.strip(start, end)
@@ -478,14 +503,6 @@ class _Cell:
         if separator == " ":
             return [span for span in spans if span[0] < span[1]]
         return spans
-
-
-def _deeper(level: int, by: int) -> None:
-    if level + by > MAX_LIST_DEPTH:
-        raise AnswerError(
-            f"lists nested more than {MAX_LIST_DEPTH} deep; an answer is a number, "
-            "a vector or a matrix"
-        )
 
 
 def _match_brackets(text: str) -> dict[int, int]:
@@ -529,11 +546,11 @@ def _merge_operators(tokens: list[str]) -> list[str]:
 # --- numbers ------------------------------------------------------------------------
 
 
-def _to_floats(item: Any, index: tuple[int, ...], decimal_comma: bool) -> Any:
+def _to_floats(item: Any, index: tuple[int, ...], decimal_comma: bool, limits: Limits) -> Any:
     """Nested lists of raw entries as nested lists of floats (depth already capped)."""
     if isinstance(item, list):
         return [
-            _to_floats(each, (*index, position), decimal_comma)
+            _to_floats(each, (*index, position), decimal_comma, limits)
             for position, each in enumerate(item)
         ]
     where = f"entry {list(index)}: " if index else ""
@@ -548,7 +565,7 @@ def _to_floats(item: Any, index: tuple[int, ...], decimal_comma: bool) -> Any:
         return item
     if isinstance(item, str):
         try:
-            return read_number(item, decimal_comma=decimal_comma)
+            return read_number(item, decimal_comma=decimal_comma, limits=limits)
         except AnswerError as error:
             raise AnswerError(f"{where}{error.detail}") from None
     raise AnswerError(f"{where}expected a number, got {kind_of(item)}")

@@ -169,6 +169,7 @@ def run_classroom(
     *,
     github_output: Path | None,
     step_summary: Path | None = None,
+    student: str | None = None,
 ) -> ClassroomRun:
     """Grade one answers file; append ``result=<base64 JSON>`` to ``github_output`` and
     the feedback to ``step_summary``.
@@ -183,23 +184,27 @@ def run_classroom(
             "(to check answers by hand, use: grader check ANSWERS --rubric RUBRIC)"
         )
     test_code = f"grader check {answers} --rubric {rubric}"
-    run = _grade(answers, rubric, test_code)
+    run = _grade(answers, rubric, test_code, student)
     append(github_output, f"result={encode_result(run.result)}\n")
     if step_summary is not None:
         append(step_summary, run.feedback.rstrip("\n") + "\n\n")
     return run
 
 
-def _grade(answers: Path, rubric: Path, test_code: str) -> ClassroomRun:
-    from grader.grading.grade import grade_submission, unreadable_result
+def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> ClassroomRun:
+    """``student``: the id whose variant the answers are graded against (the action's
+    ``student`` input, by default the repository's name); None: the file's own."""
+    from dataclasses import replace
+
     from grader.intake.readers import answers_file, read_file
-    from grader.intake.submission import Unreadable
+    from grader.intake.submission import Submission, Unreadable
     from grader.render.feedback import render_feedback
     from grader.rubric.load import load_rubric
-    from grader.solver.key import solve
+    from grader.run.prepare import grade_all
+    from grader.variants.keys import answer_key
 
     try:
-        key = solve(load_rubric(rubric))
+        key = answer_key(load_rubric(rubric), source=str(rubric))
     except GraderError as error:
         message = f"The rubric could not be used, so nothing was graded: {error}"
         feedback = (
@@ -210,7 +215,8 @@ def _grade(answers: Path, rubric: Path, test_code: str) -> ClassroomRun:
         )
         return ClassroomRun(error_result(message, test_code=test_code), feedback)
     known = [answer.id for answer in key.rubric.answers]
-    student_id = answers.stem
+    student_id = student or answers.stem
+    submission: Submission | Unreadable
     try:
         if not answers.exists():
             raise SubmissionError(
@@ -226,10 +232,9 @@ def _grade(answers: Path, rubric: Path, test_code: str) -> ClassroomRun:
         submission = read[0]
     except SubmissionError as error:
         submission = Unreadable(student_id, str(answers), error.detail)
-    if isinstance(submission, Unreadable):
-        result = unreadable_result(submission, key)
-    else:
-        result = grade_submission(submission, key)
+    if student:
+        submission = replace(submission, student_id=student)
+    (result,) = grade_all([submission], key)
     data = classroom_result(result, test_code=test_code, filename=str(answers))
     return ClassroomRun(data, render_feedback(result, key.rubric))
 

@@ -60,21 +60,31 @@ def _test(item: ItemResult, rubric: Rubric) -> dict[str, Any]:
     }
 
 
-def run_gradescope(submission_dir: Path, rubric: Path, out: Path) -> dict[str, Any]:
+def run_gradescope(
+    submission_dir: Path, rubric: Path, out: Path, *, metadata: Path | None = None
+) -> dict[str, Any]:
     """Grade the one answers file in ``submission_dir`` and write ``results.json`` to ``out``.
+
+    The student id (whose variant, for a rubric with variants) is the email of the first
+    submitter in Gradescope's ``submission_metadata.json`` (``metadata``, by default
+    beside ``submission_dir``); without a readable one, the file's own id.
 
     An upload that cannot be read still gets a results file (score 0, the reason in its
     output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
     shows the autograder failed instead of recording a zero.
     """
-    from grader.grading.grade import grade_submission, unreadable_result
+    from dataclasses import replace
+
     from grader.intake.readers import answers_file, read_file
-    from grader.intake.submission import Unreadable
+    from grader.intake.submission import Submission, Unreadable
     from grader.rubric.load import load_rubric
     from grader.run.output import atomic_write
-    from grader.solver.key import solve
+    from grader.run.prepare import grade_all
+    from grader.variants.keys import answer_key
 
-    key = solve(load_rubric(rubric))
+    key = answer_key(load_rubric(rubric), source=str(rubric))
+    student = metadata_student(metadata or submission_dir.parent / "submission_metadata.json")
+    submission: Submission | Unreadable
     known = [answer.id for answer in key.rubric.answers]
     try:
         file = answers_file(submission_dir) if submission_dir.is_dir() else submission_dir
@@ -87,13 +97,30 @@ def run_gradescope(submission_dir: Path, rubric: Path, out: Path) -> dict[str, A
         submission = read[0]
     except SubmissionError as error:
         submission = Unreadable(submission_dir.name, str(submission_dir), error.detail)
-    if isinstance(submission, Unreadable):
-        result = unreadable_result(submission, key)
-    else:
-        result = grade_submission(submission, key)
+    if student is not None:
+        submission = replace(submission, student_id=student)
+    (result,) = grade_all([submission], key)
     data = gradescope_results(result, key.rubric)
     try:
         atomic_write(out, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
     except OSError as error:
         raise OutputError(f"{out}: cannot write: {error.strerror or error}") from None
     return data
+
+
+def metadata_student(path: Path) -> str | None:
+    """The student id in Gradescope's ``submission_metadata.json``: the first submitter's
+    ``email`` (``users[0].email``; variants drop its @domain), else their ``sid``; None
+    when the file is missing or holds neither."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    users = data.get("users") if isinstance(data, dict) else None
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return None
+    for field in ("email", "sid"):
+        value = users[0].get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

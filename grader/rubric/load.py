@@ -30,6 +30,7 @@ from grader.rubric.models import (
     SigFigsTolerance,
     ValueAnswer,
 )
+from grader.rubric.variants import check_variants
 from grader.solver import expr
 
 # Values of discriminator fields, which pydantic puts into error locations.
@@ -71,6 +72,11 @@ def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
     if not isinstance(data, dict):
         got = type(data).__name__ if data is not None else "an empty file"
         raise RubricError(f"a rubric must be a mapping of keys, got {got}", path=source)
+    return validate_rubric(data, source=source)
+
+
+def validate_rubric(data: dict[str, Any], *, source: str = "<rubric>") -> Rubric:
+    """Plain rubric data (as read from YAML) as a checked ``Rubric``; ``RubricError``."""
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as error:
@@ -194,6 +200,18 @@ def check_rubric(rubric: Rubric, *, source: str = "<rubric>") -> None:
             raise RubricError(message, path=source, key=f"{where}.{key}")
     if rubric.max_score <= 0:
         raise RubricError("the answers' points must add up to more than 0", path=source)
+    if rubric.variants is not None:
+        for key, message in check_variants(rubric.variants, plain_data(rubric)):
+            raise RubricError(message, path=source, key=key)
+
+
+def plain_data(rubric: Rubric) -> dict[str, Any]:
+    """The rubric as the plain data of its file (what was written, no defaults added),
+    without its ``variants`` block: what a student's variant is drawn into."""
+    data: dict[str, Any] = rubric.model_dump(
+        mode="json", exclude_unset=True, exclude={"variants"}, by_alias=True
+    )
+    return data
 
 
 def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.rubric.variants import Variants
+
 SCHEMA_VERSION = 1
 
 
@@ -235,6 +237,11 @@ class Rubric(_Strict):
     answers: list[Answer] = Field(min_length=1)
     defaults: Grading = Field(default_factory=Grading)
     feedback: FeedbackOptions = Field(default_factory=FeedbackOptions)
+    variants: Variants | None = Field(
+        None,
+        description="Parameters drawn per student (each student grades against their own "
+        "variant); without it every student has the rubric's own numbers.",
+    )
 
     @property
     def max_score(self) -> float:

@@ -22,6 +22,7 @@ from grader import memo
 from grader.errors import UsageError
 from grader.grading.results import StudentResult
 from grader.intake.readers import read_entry
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
 from grader.render.summary import ClassSummary
 from grader.run.entries import Entries
@@ -177,13 +178,15 @@ def grade_path(
     exports: Sequence[Export] = (),
     jobs: int = 1,
     shard: tuple[int, int] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BatchReport:
     """Grade every submission under ``path`` and write the outputs into ``out_dir``.
 
     ``jobs`` > 1: read and grade in that many worker processes (``grader.run.parallel``);
     the outputs are byte for byte those of one process. Either way the submissions are
     those ``read_all`` reads, in its order. ``shard=(k, n)``: only the k-th of n blocks
-    of the entries found (``Entries.shard``).
+    of the entries found (``Entries.shard``). ``limits``: the caps on what is read
+    (``grader.limits``), the same in every worker.
     """
     if path.is_dir() and _resolved(out_dir) == _resolved(path):
         raise UsageError(
@@ -196,7 +199,13 @@ def grade_path(
         if shard is not None:
             entries.shard(*shard)
         return _grade_entries(
-            entries, key, out_dir, on_result=on_result, exports=exports, jobs=jobs
+            entries,
+            key,
+            out_dir,
+            on_result=on_result,
+            exports=exports,
+            jobs=jobs,
+            limits=limits,
         )
 
 
@@ -246,15 +255,17 @@ def _grade_entries(
     on_result: Callable[[Prepared], None] | None,
     exports: Sequence[Export],
     jobs: int,
+    limits: Limits,
 ) -> BatchReport:
     if jobs > 1:
-        prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs)
+        prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs, limits)
     else:
         known = [answer.id for answer in key.rubric.answers]
         submissions = (
             submission
             for location, folder_id in entries
-            for submission in read_entry(location, folder_id, known)
+            for submission in read_entry(location, folder_id, known, limits=limits)
         )
-        prepared = (prepare(result, key) for result in grade_all(submissions, key))
+        results = grade_all(submissions, key, limits=limits)
+        prepared = (prepare(result, key) for result in results)
     return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)

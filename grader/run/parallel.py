@@ -20,14 +20,16 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from grader.intake.readers import read_entry
 from grader.intake.submission import Submission, Unreadable
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.rubric.models import Rubric
 from grader.run.entries import Entries
 from grader.run.prepare import Prepared, grade_all, prepare
-from grader.solver.key import AnswerKey, solve
+from grader.solver.key import AnswerKey, PerStudent, solve
 
 CHUNK_ENTRIES = 32
 """Files (or student folders) per chunk: enough to make passing a chunk cheap, few
@@ -43,9 +45,17 @@ Task = tuple[str, str | None, int, int]
 which part of how many (a large class CSV is split; anything else is part 0 of 1)."""
 
 
-def grade_in_workers(entries: Entries, key: AnswerKey, jobs: int) -> Iterator[Prepared]:
-    """The results of every entry, rendered, in the order one process reads them."""
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start, initargs=(key.rubric,))
+def grade_in_workers(
+    entries: Entries, key: AnswerKey, jobs: int, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Prepared]:
+    """The results of every entry, rendered, in the order one process reads them.
+
+    Each worker is handed the rubric and ``limits`` explicitly (nothing it needs is a
+    module global its parent set), so the outputs are the same under every start method.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start, initargs=(key.rubric, limits, key.per_student)
+    )
     pending: deque[Future[list[Prepared]]] = deque()
     try:
         for chunk in _chunks(entries):
@@ -92,14 +102,17 @@ def _parts(location: Path, folder_id: str | None) -> int:
 
 _key: AnswerKey | None = None
 _known: list[str] = []
+_limits: Limits = DEFAULT_LIMITS
 _last_read: tuple[tuple[str, str | None], list[Submission | Unreadable]] | None = None
 
 
-def _start(rubric: Rubric) -> None:
-    """Solve the key, once per worker; leave when the parent is gone."""
-    global _key, _known
-    _key = solve(rubric)
+def _start(rubric: Rubric, limits: Limits, per_student: PerStudent | None = None) -> None:
+    """Solve the key, once per worker, and keep the batch's limits; leave when the parent
+    is gone."""
+    global _key, _known, _limits
+    _key = replace(solve(rubric), per_student=per_student)  # variants: drawn as needed
     _known = [answer.id for answer in rubric.answers]
+    _limits = limits
     gc.freeze()  # as ``batch.few_collections``, for the worker's life
     gc.set_threshold(70_000, 50, 100)
     parent = os.getppid()
@@ -124,7 +137,7 @@ def _grade_chunk(chunk: list[Task]) -> list[Prepared]:
         submissions = _read(location, folder_id, cached=parts > 1)
         count = len(submissions)
         mine = submissions[count * part // parts : count * (part + 1) // parts]
-        out.extend(prepare(result, key) for result in grade_all(mine, key))
+        out.extend(prepare(result, key) for result in grade_all(mine, key, limits=_limits))
     return out
 
 
@@ -132,6 +145,6 @@ def _read(location: str, folder_id: str | None, *, cached: bool) -> list[Submiss
     global _last_read
     if cached and _last_read is not None and _last_read[0] == (location, folder_id):
         return _last_read[1]
-    submissions = read_entry(Path(location), folder_id, _known)
+    submissions = read_entry(Path(location), folder_id, _known, limits=_limits)
     _last_read = ((location, folder_id), submissions) if cached else None
     return submissions

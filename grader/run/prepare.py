@@ -11,9 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
 from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render.feedback import render_feedback
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
@@ -22,14 +24,26 @@ DUPLICATE = "duplicate submission"
 
 
 def grade_all(
-    submissions: Iterable[Submission | Unreadable], key: AnswerKey
+    submissions: Iterable[Submission | Unreadable],
+    key: AnswerKey,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[StudentResult]:
-    """Results in submission order; an unreadable file yields its error row."""
+    """Results in submission order; an unreadable file yields its error row. Each
+    student is graded against their own key (``AnswerKey.for_student``: their variant,
+    for a rubric with variants); a student whose variant cannot be drawn gets a row
+    saying why, and the batch goes on."""
     for submission in submissions:
+        try:
+            own = key.for_student(submission.student_id)
+        except GraderError as error:
+            why = f"no variant of the rubric for this student id: {error}"
+            yield unreadable_result(Unreadable(submission.student_id, submission.source, why), key)
+            continue
         if isinstance(submission, Unreadable):
-            yield unreadable_result(submission, key)
+            yield unreadable_result(submission, own)
         else:
-            yield grade_submission(submission, key)
+            yield grade_submission(submission, own, limits=limits)
 
 
 KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER, ID_MISMATCH)
@@ -82,7 +96,10 @@ def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
     out (each answer's title and expected value) taken from the key, so that it renders
     exactly as it did."""
     result = StudentResult.from_json(record)
-    entries = key.entries
+    try:
+        entries = key.for_student(result.student_id).entries
+    except GraderError:  # graded as a row saying why (``grade_all``)
+        entries = key.entries
     items = tuple(
         replace(item, title=entries[item.id].answer.title, expected=entries[item.id].plain_expected)
         if item.id in entries

@@ -28,10 +28,11 @@ Grammar (informally; ``[ ]`` group exactly like ``( )``)::
 * Unicode: − – — are minus, × · ⋅ are times, ² ³ are ^2 ^3, Unicode spaces are spaces;
   any other character is rejected, naming it and its 1-based position.
 
-Caps (module constants; the keyword arguments of ``parse`` override them):
-``MAX_LENGTH`` characters of text, ``MAX_DEPTH`` levels of nesting (each open bracket,
-unary minus and ``^`` adds a level while it is open), ``MAX_NODES`` tree nodes, numeric
-literals of at most ``MAX_NUMBER_LENGTH`` characters, and derivatives (``diff``) of at
+Caps (keyword arguments of ``parse``, defaults those of ``grader.limits.Limits``; a
+student's expression is parsed under the batch's ``Limits``): ``max_length`` characters
+of text, ``max_depth`` levels of nesting (each open bracket, unary minus and ``^`` adds a
+level while it is open), ``max_nodes`` tree nodes, numeric literals of at most
+``max_number_length`` characters; derivatives (``diff``, of the key's functions) of at
 most ``MAX_DIFF_NODES`` nodes.
 """
 
@@ -49,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from grader.errors import ExpressionError
+from grader.limits import DEFAULT_LIMITS
 
 __all__ = [
     "FUNCTIONS", "MAX_DEPTH", "MAX_DIFF_NODES", "MAX_LENGTH", "MAX_NODES", "MAX_NUMBER_LENGTH",
@@ -56,10 +58,10 @@ __all__ = [
     "diff", "evaluate", "evaluate_number", "free_variables", "parse", "simplify", "to_text",
 ]  # fmt: skip
 
-MAX_LENGTH = 10_000
-MAX_DEPTH = 200
-MAX_NODES = 5_000
-MAX_NUMBER_LENGTH = 100
+MAX_LENGTH = DEFAULT_LIMITS.max_expression_length
+MAX_DEPTH = DEFAULT_LIMITS.max_expression_depth
+MAX_NODES = DEFAULT_LIMITS.max_expression_nodes
+MAX_NUMBER_LENGTH = DEFAULT_LIMITS.max_literal_length
 MAX_DIFF_NODES = 200_000
 FUNCTIONS: frozenset[str] = frozenset({"exp", "log", "ln", "sqrt", "sigmoid"})
 CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
@@ -256,7 +258,7 @@ def _split(word: str, names: Mapping[str, str]) -> list[str] | None:
     return pieces
 
 
-def _tokens(text: str, names: Mapping[str, str]) -> Iterator[_Tok]:
+def _tokens(text: str, names: Mapping[str, str], max_number_length: int) -> Iterator[_Tok]:
     """Yield the tokens lazily (so caps stop the work early), then an 'end' token."""
     i, n = 0, len(text)
     while i < n:
@@ -266,10 +268,10 @@ def _tokens(text: str, names: Mapping[str, str]) -> Iterator[_Tok]:
         elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
             m = cast(re.Match[str], _NUM_RE.match(text, i))
             lit, i = m.group(), m.end()
-            if len(lit) > MAX_NUMBER_LENGTH:
+            if len(lit) > max_number_length:
                 raise ExpressionError(
                     f"number at position {pos} has {len(lit)} characters; "
-                    f"the limit is {MAX_NUMBER_LENGTH}"
+                    f"the limit is {max_number_length}"
                 )
             if not math.isfinite(value := float(lit)):
                 raise ExpressionError(f"number too large at position {pos}: {lit[:20]}")
@@ -444,6 +446,7 @@ def parse(
     max_length: int = MAX_LENGTH,
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
+    max_number_length: int = MAX_NUMBER_LENGTH,
 ) -> Expr:
     """Parse ``text`` over the declared ``variables``; raise ExpressionError if invalid."""
     if not isinstance(text, str):
@@ -452,7 +455,8 @@ def parse(
         raise ExpressionError(
             f"expression has {len(text)} characters; the limit is max_length={max_length}"
         )
-    expr = _parse_tokens(_tokens(text, _names_table(variables)), max_depth, max_nodes)
+    tokens = _tokens(text, _names_table(variables), max_number_length)
+    expr = _parse_tokens(tokens, max_depth, max_nodes)
     if _size(expr) > max_nodes:
         raise ExpressionError(f"expression has more than max_nodes={max_nodes} nodes")
     return expr
@@ -521,10 +525,23 @@ def evaluate(
 
 
 def evaluate_number(
-    text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH
+    text: str,
+    *,
+    max_length: int = MAX_LENGTH,
+    max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+    max_number_length: int = MAX_NUMBER_LENGTH,
 ) -> float:
     """Parse arithmetic without variables and return its float value (may be inf or nan)."""
-    return float(evaluate(parse(text, (), max_length=max_length, max_depth=max_depth), {}))
+    tree = parse(
+        text,
+        (),
+        max_length=max_length,
+        max_depth=max_depth,
+        max_nodes=max_nodes,
+        max_number_length=max_number_length,
+    )
+    return float(evaluate(tree, {}))
 
 
 # --------------------------------------------------------------------------- simplify

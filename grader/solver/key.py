@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,13 +80,31 @@ class KeyEntry:
         return to_plain(self.expected)
 
 
+class PerStudent(Protocol):
+    """The answer key of a student's own variant (``grader.variants.keys.VariantKeys``)."""
+
+    def __call__(self, student_id: str) -> AnswerKey: ...
+
+
 @dataclass(frozen=True)
 class AnswerKey:
-    """Every answer of a rubric, computed at float64 precision, with the graph behind it."""
+    """Every answer of a rubric, computed at float64 precision, with the graph behind it.
+
+    A rubric with a ``variants`` block gives each student their own key: ``per_student``
+    (set by ``grader.variants.keys.answer_key``) makes it, and ``for_student`` asks it;
+    without variants every student has this key.
+    """
 
     rubric: Rubric
     graph: Graph
     entries: dict[str, KeyEntry]
+    per_student: PerStudent | None = None
+
+    def for_student(self, student_id: str) -> AnswerKey:
+        """The key this student is graded against."""
+        if self.per_student is None:
+            return self
+        return self.per_student(student_id)
 
     def __getitem__(self, answer_id: str) -> KeyEntry:
         return self.entries[answer_id]

@@ -49,6 +49,7 @@ from grader.grading.review.diagnosis import (
 from grader.grading.review.recompute import KeyGraphs, Mistake, for_key
 from grader.grading.review.sentences import Finding, sentence
 from grader.intake.values import StudentValue, is_blank, read_numeric
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 Array = NDArray[np.float64]
@@ -64,13 +65,18 @@ answer agreeing in an entry or two is chance."""
 
 
 def reconsider(
-    item: ItemResult, entry: KeyEntry, values: dict[str, StudentValue], key: AnswerKey
+    item: ItemResult,
+    entry: KeyEntry,
+    values: dict[str, StudentValue],
+    key: AnswerKey,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ItemResult:
-    """The item, with credit for carried-forward errors and diagnoses of named mistakes."""
+    """The item, with credit for carried-forward errors and diagnoses of named mistakes
+    (an answer unreadable for its shape is read again under ``limits``)."""
     if item.status in ("correct", "missing") or isinstance(entry.expected, Expressions):
         return item
     if item.status == "unreadable":
-        return _once(item, None, key, lambda: _read_again(item, entry, key))
+        return _once(item, None, key, lambda: _read_again(item, entry, key, limits))
     answer = values.get(item.id)
     if not isinstance(answer, np.ndarray):
         return item
@@ -352,7 +358,7 @@ def _score(entry: KeyEntry, credit: Array) -> float:
     return round(entry.answer.points * share, 6)
 
 
-def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey) -> ItemResult:
+def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey, limits: Limits) -> ItemResult:
     """An answer unreadable for its shape, read in the shape a recognised mistake gives."""
     if is_blank(item.raw):
         return item
@@ -360,7 +366,7 @@ def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey) -> ItemResult
     fitting: list[tuple[float, Alternative, Array]] = []
     for alt in candidates(entry, for_key(key)).reshaped:
         try:
-            answer = read_numeric(item.raw, alt.value.shape)
+            answer = read_numeric(item.raw, alt.value.shape, limits=limits)
         except AnswerError:
             continue
         # A transposed answer is compared as given back, with the key's own tolerance.
