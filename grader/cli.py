@@ -14,12 +14,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
 from grader.errors import GraderError, UsageError
+from grader.intake.identity import visible
 from grader.limits import DEFAULT_LIMITS
+
+if TYPE_CHECKING:
+    from grader.run.batch import BatchReport
 
 app = typer.Typer(
     name="grader",
@@ -35,6 +39,14 @@ RubricOption = Annotated[
 ]
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` (which may hold what a student wrote, a file name) as one line a terminal
+    or a CI log shows as it is: control characters, terminal escapes and invisible
+    characters written as escapes (``\\x1b``), and no ``::`` that GitHub Actions would
+    take for a workflow command."""
+    return visible(text).replace("::", ":\\:")
+
+
 StudentOption = Annotated[
     str | None,
     typer.Option(
@@ -48,7 +60,7 @@ StudentOption = Annotated[
 
 def fail(error: GraderError) -> NoReturn:
     """Print a user's error to stderr and exit with its status."""
-    typer.echo(f"error: {error}", err=True)
+    typer.echo(f"error: {terminal_safe(str(error))}", err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -217,14 +229,28 @@ def grade(
         typer.echo(f"Wrote {out / name}")
     for line in lms.problems():
         typer.echo(line, err=True)
-    if report.unreadable:
-        typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
-        for reason in report.unreadable:
-            typer.echo(f"  {reason}", err=True)
+    _print_problems(report)
     raise typer.Exit(report.exit_code)
 
 
 grade_app.command()(grade)
+
+
+def _print_problems(report: BatchReport) -> None:
+    """The submissions that could not be read and the ids submitted twice, on stderr,
+    each on one line with what a student wrote made visible (no terminal escapes)."""
+    if report.conflicts:
+        typer.echo(
+            f"{len(report.conflicts)} student id(s) were submitted more than once; check "
+            "who is who:",
+            err=True,
+        )
+        for line in report.conflicts:
+            typer.echo(f"  {terminal_safe(line)}", err=True)
+    if report.unreadable:
+        typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
+        for reason in report.unreadable:
+            typer.echo(f"  {terminal_safe(reason)}", err=True)
 
 
 @app.command("check")
@@ -363,10 +389,7 @@ def merge(
         fail(error)
     typer.echo(render_summary(report.summary), nl=False)
     typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
-    if report.unreadable:
-        typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
-        for reason in report.unreadable:
-            typer.echo(f"  {reason}", err=True)
+    _print_problems(report)
     raise typer.Exit(report.exit_code)
 
 

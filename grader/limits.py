@@ -30,6 +30,8 @@ class Limits:
     """Longest student id, in characters."""
     max_folder_entries: int = 10_000
     """Most files and folders searched for the answers file in one student's folder."""
+    max_folder_depth: int = 32
+    """Deepest nesting of folders searched for the answers file in one student's folder."""
     max_warnings: int = 10
     """Most unknown (or renamed) answer ids listed one by one in a submission's warnings."""
     # reading answers (grader.intake.values, grader.intake.numbers)

@@ -214,7 +214,7 @@ def test_hostile_ids_are_inert_in_the_gradebook_and_the_file_system(
         ["'=cmd|' /C calc'!A0", "'@SUM(1+1)", "../../../../tmp/evil"]
     )
     assert not (tmp_path / "evil.md").exists() and not Path("/tmp/evil.md").exists()
-    assert [path.name for path in (tmp_path / "out" / "feedback").glob("tmp_evil-*.md")] == [
+    assert [path.name for path in (tmp_path / "out" / "feedback").glob("tmp_evil~*.md")] == [
         f"{feedback_stem('../../../../tmp/evil')}.md"
     ]
 

@@ -230,7 +230,8 @@ def test_unmatched_submissions_are_reported_on_stderr_and_in_a_file(
 def test_a_second_submission_for_one_roster_student_is_reported(
     tmp_path: Path, submissions: Path, hw_key: AnswerKey
 ) -> None:
-    """Two ids matching the same student (CY and cy): the first counts, the other is reported."""
+    """An id differing from a roster student's only in case (CY for cy) takes no cell,
+    whichever is read first: it is reported as not on the roster, naming that student."""
     (submissions / "upper.json").write_text(
         json.dumps({"student_id": "CY", "answers": {}}), encoding="utf-8"
     )
@@ -238,7 +239,7 @@ def test_a_second_submission_for_one_roster_student_is_reported(
     result = grade(
         submissions, out, "--format", "canvas", "--roster", str(canvas_roster(tmp_path / "c.csv"))
     )
-    assert "already matched by" in result.stderr
+    assert "CY: not on the roster (differs only in case from Cy, Cyrus" in result.stderr
     cells = {row[0]: row[-1] for row in read_csv(out / "canvas.csv")[2:]}
     assert cells["Cy, Cyrus"] == f"{round(scores(out)['cy'], 4):g}"
 

@@ -220,7 +220,7 @@ def test_a_column_given_twice_in_a_class_file_counts_the_last(tmp_path: Path) ->
         ("", "the file is empty"),
         ("[1, 2]", "expected a JSON object"),
         ('{"answers": [1]}', 'expected "answers" to be an object'),
-        ('{"student_id": "", "answers": {}}', "student_id must be a non-empty string"),
+        ('{"student_id": "", "answers": {}}', "the student_id is empty"),
         ('{"student_id": {"a": 1}, "answers": {}}', "student_id must be text, got an object"),
         ('{"student_id": "' + "a" * 201 + '", "answers": {}}', "longer than 200 characters"),
         ('{"answers": {"q1.yhat": [1, 2}', "not valid JSON (line 1, column 30"),
@@ -236,11 +236,13 @@ def test_unreadable_json_says_why(tmp_path: Path, text: str, message: str) -> No
         read_file(path, KNOWN)
 
 
-def test_student_ids_lose_control_and_formatting_characters(tmp_path: Path) -> None:
-    """Newlines, NULs and bidi overrides are dropped; a null id means 'use the file name'."""
+def test_student_ids_with_control_or_formatting_characters_are_refused(tmp_path: Path) -> None:
+    """Newlines, NULs and bidi overrides are refused, not dropped (dropping them would
+    merge two ids); a null id means 'use the file name'."""
     path = tmp_path / "stem.json"
     path.write_text('{"student_id": " a\\u0000l\\u202eic\\ne ", "answers": {}}', encoding="utf-8")
-    assert [s.student_id for s in read_file(path, KNOWN)] == ["alic e"]
+    with pytest.raises(SubmissionError, match=r"U\+0000"):
+        read_file(path, KNOWN)
     path.write_text('{"student_id": null, "answers": {}}', encoding="utf-8")
     assert [s.student_id for s in read_file(path, KNOWN)] == ["stem"]
 
@@ -273,7 +275,7 @@ def test_a_class_file_row_that_cannot_be_read_keeps_its_row_and_reason(tmp_path:
     path.write_text("Student ID,q2d.yhat\n,1\nb,2,3\nc,4\n", encoding="utf-8")
     read = read_file(path, KNOWN)
     assert [(type(s).__name__, s.student_id) for s in read] == [
-        ("Unreadable", "class-line2"),
+        ("Unreadable", "?class line 2"),
         ("Unreadable", "b"),
         ("Submission", "c"),
     ]
@@ -433,11 +435,14 @@ def test_an_unreadable_file_never_stops_the_others(
     (tmp_path / "b-locked").mkdir()
     (tmp_path / "c-good.json").write_text('{"answers": {}}', encoding="utf-8")
 
-    def denied(top: Path, onerror: Any, followlinks: bool) -> Any:
-        onerror(PermissionError(13, "Permission denied", str(top)))
-        return iter(())
+    listing = os.scandir
 
-    monkeypatch.setattr(os, "walk", denied)
+    def denied(top: Any) -> Any:
+        if Path(top).name == "b-locked":
+            raise PermissionError(13, "Permission denied", str(top))
+        return listing(top)
+
+    monkeypatch.setattr(os, "scandir", denied)
     read = list(read_all(tmp_path, KNOWN))
     assert [(type(s).__name__, s.student_id) for s in read] == [
         ("Unreadable", "a-broken"),

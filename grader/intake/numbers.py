@@ -34,11 +34,15 @@ _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _LEADING = "≈~∼≃="
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-")
 _POWER = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
-_TIMES_X = re.compile(r"(?<=[0-9.])\s*[xX]\s*(?=10\s*(\^|\*\*|[⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹]))")
-_PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_COMMA_NUMBER = re.compile(r"[0-9]+(?:,[0-9]+)+")
+_TIMES_X = re.compile(r"(?<=[0-9.])\s*+[xX]\s*+(?=10\s*+(\^|\*\*|[⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹]))")
+# Linear-time patterns only (see grader.intake.values): possessive quantifiers, and a
+# look-behind where a match may only start at the beginning of a run of digits.
+_PLAIN = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+")
+_COMMA_NUMBER = re.compile(r"(?<![0-9])[0-9]++(?:,[0-9]++)++")
 _THOUSANDS_LIKE = re.compile(r"[1-9][0-9]{0,2},[0-9]{3}")
-_SPACED_EXPONENT = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*([eE])\s*([+-]?)\s*([0-9]+)")
+_SPACED_EXPONENT = re.compile(
+    r"([+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++))\s*+([eE])\s*+([+-]?+)\s*+([0-9]++)"
+)
 _NON_FINITE = re.compile(r"([+-]?)(nan|inf|infinity|∞)", re.IGNORECASE)
 
 

@@ -8,9 +8,18 @@ a file that cannot be read becomes an ``Unreadable`` with the reason. Files are 
 any encoding a spreadsheet writes is decoded, and an answer id given twice is reported
 (the last one counts).
 
+Identity (``grader.intake.identity`` has the rule for one id): in a student's folder
+the folder's name is the student id, and a ``student_id`` written in the file that
+differs is a warning on that row, never another row; a loose file's id is its
+``student_id``, or its stem. A whole-class CSV is read as a class only where the
+instructor put it (the file given, or the top of the folder given: ``classes=True``);
+in a student's folder, or uploaded by a student (``grader check``, Classroom,
+Gradescope), it may hold that one student's row only.
+
 Caps (``grader.limits.Limits``, passed as ``limits``): ``max_file_bytes`` per file,
 ``max_id_length`` characters of a student id, ``max_folder_entries`` entries searched
-in one student's folder, ``max_warnings`` unknown ids listed one by one.
+and ``max_folder_depth`` levels of folders in one student's folder, ``max_warnings``
+unknown ids listed one by one.
 """
 
 from __future__ import annotations
@@ -26,15 +35,22 @@ import os
 import re
 import stat
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from grader.errors import SubmissionError
-from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.intake.identity import (
+    canonical_id,
+    fallback_id,
+    looks_like_placeholder,
+    shown,
+    visible,
+)
+from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS, Limits
 
 SUFFIXES = (".json", ".csv")
@@ -138,7 +154,7 @@ def answers_file(folder: Path, *, limits: Limits = DEFAULT_LIMITS) -> Path:
     """The one answers file in a student's folder (``answers.*`` if there are several)."""
     if folder.is_symlink():
         raise SubmissionError("is a symbolic link, which is not followed", source=str(folder))
-    candidates, workbooks, links = _folder_files(folder, limits.max_folder_entries)
+    candidates, workbooks, links = _folder_files(folder, limits)
     if len(candidates) == 1:
         return candidates[0]
     named = [each for each in candidates if each.stem.lower() == "answers"]
@@ -162,7 +178,7 @@ def answers_file(folder: Path, *, limits: Limits = DEFAULT_LIMITS) -> Path:
     )
 
 
-def _folder_files(folder: Path, most: int) -> tuple[list[Path], list[Path], list[Path]]:
+def _folder_files(folder: Path, limits: Limits) -> tuple[list[Path], list[Path], list[Path]]:
     """Answers files, workbooks (and text exports) and symbolic links under ``folder``,
     hidden ones left out."""
     candidates: list[Path] = []
@@ -170,30 +186,60 @@ def _folder_files(folder: Path, most: int) -> tuple[list[Path], list[Path], list
     links: list[Path] = []
     seen = 0
 
-    def failed(error: OSError) -> None:
-        raise SubmissionError(f"cannot be listed: {error.strerror or error}", source=str(folder))
-
-    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=False):
-        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-        seen += len(dirs) + len(files)
-        if seen > most:
+    # An explicit stack, not os.walk (recursive in Python 3.11: 1,000 nested folders
+    # raised RecursionError), with a depth cap.
+    stack: list[tuple[Path, int]] = [(folder, 0)]
+    while stack:
+        root, depth = stack.pop()
+        try:
+            with os.scandir(root) as listing:
+                entries = [(entry.name, _kind_of(entry)) for entry in listing]
+        except OSError as error:
             raise SubmissionError(
-                f"more than {most:,} files and folders; submit the answers file on its own",
+                f"cannot be listed: {error.strerror or error}", source=str(folder)
+            ) from None
+        seen += len(entries)
+        if seen > limits.max_folder_entries:
+            raise SubmissionError(
+                f"more than {limits.max_folder_entries:,} files and folders; submit the answers "
+                "file on its own",
                 source=str(folder),
             )
-        for name in files:
+        for name, kind in sorted(entries, reverse=True):
             if name.startswith("."):
                 continue
-            each = Path(root) / name
+            each = root / name
+            if kind == "dir":
+                if depth + 1 > limits.max_folder_depth:
+                    raise SubmissionError(
+                        f"folders nested more than {limits.max_folder_depth} deep; submit the "
+                        "answers "
+                        "file nearer the top",
+                        source=str(folder),
+                    )
+                stack.append((each, depth + 1))
+                continue
             suffix = each.suffix.lower()
-            if suffix in SUFFIXES and each.is_symlink():
+            if suffix in SUFFIXES and kind == "link":
                 links.append(each)
-            elif suffix in SUFFIXES:
+            elif suffix in SUFFIXES and kind == "file":
                 candidates.append(each)
             elif suffix in WORKBOOKS + _TEXT_EXPORTS:
                 workbooks.append(each)
     workbooks.sort(key=lambda each: (each.suffix.lower() in _TEXT_EXPORTS, each))
     return sorted(candidates), workbooks, sorted(links)
+
+
+def _kind_of(entry: os.DirEntry[str]) -> str:
+    """``dir`` (a folder, not a link to one), ``link``, ``file`` or ``other``."""
+    try:
+        if entry.is_symlink():
+            return "link"
+        if entry.is_dir(follow_symlinks=False):
+            return "dir"
+        return "file" if entry.is_file(follow_symlinks=False) else "other"
+    except OSError:
+        return "other"
 
 
 def read_all(
@@ -220,12 +266,24 @@ def read_entry(
     (Separate from ``read_all`` so that ``grade --jobs`` workers read the entries the
     parent discovered exactly as one process would.)
     """
+    if folder_id is not None:
+        try:
+            folder_id = canonical_id(folder_id, what="folder name", max_length=limits.max_id_length)
+        except SubmissionError as error:
+            return [Unreadable(fallback_id(folder_id), str(location), error.detail)]
     try:
         file = answers_file(location, limits=limits) if folder_id is not None else location
         return read_file(file, known_ids, student_id=folder_id, limits=limits)
     except SubmissionError as error:
-        student_id = clean_id(folder_id or location.stem, limits=limits)
-        return [Unreadable(student_id, str(location), error.detail)]
+        return [Unreadable(folder_id or stem_id(location, limits), str(location), error.detail)]
+
+
+def stem_id(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The id a loose file's stem gives (``fallback_id`` when the stem is refused)."""
+    try:
+        return canonical_id(path.stem, what="file name", max_length=limits.max_id_length)
+    except SubmissionError:
+        return fallback_id(path.stem)
 
 
 def read_file(
@@ -233,9 +291,15 @@ def read_file(
     known_ids: Sequence[str],
     *,
     student_id: str | None = None,
+    classes: bool = True,
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
-    """The submissions in one file (a class CSV holds many)."""
+    """The submissions in one file (a class CSV holds many).
+
+    ``student_id``: the id where the file was found (its student's folder), which no
+    ``student_id`` in the file can change. ``classes=False``: the file is one student's
+    (an upload): a class CSV of more than one row is refused.
+    """
     source = str(path)
     suffix = path.suffix.lower()
     if suffix in WORKBOOKS:
@@ -246,10 +310,68 @@ def read_file(
         )
     data = read_bytes(path, max_file_bytes=limits.max_file_bytes, follow_symlinks=False)
     text = decode(data, source)
-    default_id = clean_id(student_id or path.stem, limits=limits)
+    where = Where(path.stem, student_id, limits)
     if suffix == ".json":
-        return [read_json(text, source, known_ids, default_id, limits=limits)]
-    return read_csv(text, source, known_ids, default_id, limits=limits)
+        return [read_json(text, source, known_ids, where, limits=limits)]
+    classes = classes and student_id is None
+    return read_csv(text, source, known_ids, where, classes=classes, limits=limits)
+
+
+class Where:
+    """Where a file was found, which decides its student id: ``folder_id``, the name of
+    the student's folder (authoritative), else the ``student_id`` the file gives, else
+    the file's stem (refused like any id when it cannot be one)."""
+
+    def __init__(
+        self, stem: str, folder_id: str | None = None, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        self.stem = stem
+        self.folder_id = folder_id
+        self.limits = limits
+
+    def default(self, source: str) -> str:
+        """The id when the file gives none (a ``SubmissionError`` if it cannot be one)."""
+        if self.folder_id is not None:
+            return self.folder_id
+        return canonical_id(
+            self.stem, source=source, what="file name", max_length=self.limits.max_id_length
+        )
+
+    def resolve(self, written: Any, source: str) -> tuple[str, list[str]]:
+        """The student id, from the id ``written`` in the file (None: none was), with
+        the warnings it needs."""
+        if self.folder_id is not None:
+            if written is None:
+                return self.folder_id, []
+            try:
+                claimed = _student_id(written, source, self.limits)
+            except SubmissionError as error:
+                return self.folder_id, [
+                    f"{ID_MISMATCH}: the file's student_id is not used ({error.detail}); "
+                    f"in a student's folder the folder's name, {shown(self.folder_id)}, is the id"
+                ]
+            if claimed == self.folder_id:
+                return claimed, []
+            if looks_like_placeholder(claimed):
+                return self.folder_id, [
+                    f"the file's student_id {shown(claimed)} is a template's placeholder; "
+                    f"the folder's name, {shown(self.folder_id)}, is the id"
+                ]
+            return self.folder_id, [
+                f"{ID_MISMATCH}: the file says student_id {shown(claimed)}, but it is in the "
+                f"folder of {shown(self.folder_id)}, whose name is the id: graded as "
+                f"{shown(self.folder_id)}"
+            ]
+        if written is None:
+            return self.default(source), []
+        claimed = _student_id(written, source, self.limits)
+        if looks_like_placeholder(claimed):
+            stem = self.default(source)
+            return stem, [
+                f"the file's student_id {shown(claimed)} is a template's placeholder: graded "
+                f"as {shown(stem)}, the file's name (write your own id in the file)"
+            ]
+        return claimed, []
 
 
 def read_bytes(
@@ -359,35 +481,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def clean_id(student_id: str, *, limits: Limits = DEFAULT_LIMITS) -> str:
-    """A student id without control or formatting characters and surrounding spaces
-    (an id far beyond ``max_id_length`` is cut first, still too long, to bound the work)."""
-    student_id = student_id[: 4 * limits.max_id_length + 1]
-    if student_id.isascii() and student_id.isprintable():  # nothing to drop: fast path
-        return " ".join(student_id.split())
-    kept = "".join(
-        " " if char.isspace() else char
-        for char in student_id
-        if char.isspace() or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn")
-    )
-    return " ".join(kept.split())
-
-
-def _student_id(value: Any, default_id: str, source: str, limits: Limits) -> str:
-    if value is None:
-        return default_id
+def _student_id(value: Any, source: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The id a file's ``student_id`` value gives (text or an integer), by the rule of
+    ``grader.intake.identity``."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise SubmissionError(f"student_id must be text, got {_kind(value)}", source=source)
     if isinstance(value, int) and value.bit_length() > 1_000:
         raise SubmissionError("student_id is too long", source=source)
-    student_id = clean_id(str(value), limits=limits)
-    if not student_id:
-        raise SubmissionError("student_id must be a non-empty string", source=source)
-    if len(student_id) > limits.max_id_length:
-        raise SubmissionError(
-            f"student_id is longer than {limits.max_id_length} characters", source=source
-        )
-    return student_id
+    return canonical_id(
+        str(value), source=source, what="student_id", max_length=limits.max_id_length
+    )
 
 
 # --- JSON ---------------------------------------------------------------------------
@@ -405,14 +508,15 @@ class _JsonParse:
         self._decoder = json.JSONDecoder(object_pairs_hook=self.object_pairs)
 
     def object_pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        twice: list[str] = []
-        for name, value in pairs:
-            if name in result and name not in twice:
-                twice.append(name)
-            result[name] = value
-        if twice:
-            self.duplicates[id(result)] = (result, twice)
+        result = dict(pairs)
+        if len(result) < len(pairs):  # some key given twice: which, in order, once each
+            seen: set[str] = set()
+            twice: dict[str, None] = {}
+            for name, _ in pairs:
+                if name in seen:
+                    twice[name] = None
+                seen.add(name)
+            self.duplicates[id(result)] = (result, list(twice))
         return result
 
     def twice(self, document: dict[str, Any]) -> list[str]:
@@ -454,7 +558,7 @@ def read_json(
     text: str,
     source: str,
     known_ids: Sequence[str],
-    default_id: str,
+    where: Where | str,
     *,
     limits: Limits = DEFAULT_LIMITS,
 ) -> Submission:
@@ -487,15 +591,18 @@ def read_json(
         f'{DUPLICATE_ANSWER}: "{_short(name)}" is given twice in the file; the last one is used'
         for name in parser.twice(data)
     ]
-    student_id = _student_id(data.get("student_id"), default_id, source, limits)
+    if isinstance(where, str):  # a loose file's stem
+        where = Where(where, None, limits)
+    student_id, identity_warnings = where.resolve(data.get("student_id"), source)
+    warnings = identity_warnings + warnings
     stripped: dict[str, Any] = {}
-    twice = parser.twice(answers)
+    twice = dict.fromkeys(parser.twice(answers))
     renamed = _case_matches(answers, known_ids)
     warnings += _case_warnings(renamed, limits)
     for name, value in answers.items():
         key = renamed.get(str(name), str(name)).strip()
-        if key in stripped and key not in twice:
-            twice.append(key)
+        if key in stripped:
+            twice[key] = None
         stripped[key] = value
     warnings += [
         f"{DUPLICATE_ANSWER}: {_short(name)} is answered twice in the file; the last answer "
@@ -518,54 +625,147 @@ def sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+class CsvRow(NamedTuple):
+    """One row of a CSV file: the lines it spans, its cells (trailing empty ones
+    dropped), and why it cannot be trusted, if it cannot."""
+
+    line: int
+    """The line the row starts on (1-based)."""
+    last: int
+    """The line it ends on (a quoted cell may span lines)."""
+    cells: list[str]
+    problem: str | None = None
+
+
 def csv_rows(text: str, source: str, delimiter: str | None = None) -> list[list[str]]:
     """Rows of a CSV text, trailing empty cells and empty rows dropped."""
+    return [row.cells for row in csv_table(text, source, delimiter)]
+
+
+def csv_table(text: str, source: str, delimiter: str | None = None) -> list[CsvRow]:
+    """The rows of a CSV text with the lines each spans, empty rows dropped.
+
+    A quote that is never closed would make every later line part of one cell: the row
+    it opens on is then marked (``problem``) and read on its own line, and each later
+    line is read as a row of its own, so no row after it is lost. Linear in the text:
+    one pass, and one more over what follows an unclosed quote.
+    """
     if delimiter is None:
-        delimiter = sniff_delimiter(_LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0])
+        delimiter = sniff_delimiter(_first_line(text))
     # A cell is as long as the file allows; each answer's own cap is grader.intake.values'.
     # (csv's limit is process-wide; it is only ever raised, never lowered.)
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), delimiter=delimiter)
+    rows: list[CsvRow] = []
+    start = last_start = 1
     try:
-        for row in reader:
-            while row and not row[-1].strip():
-                row.pop()
-            if row:
-                rows.append(row)
+        for cells in reader:
+            last_start = start
+            _keep(rows, CsvRow(start, reader.line_num, cells))
+            start = reader.line_num + 1
     except csv.Error as error:
         raise SubmissionError(
             f"not a readable CSV (line {reader.line_num}: {error})", source=source
         ) from None
+    if last_start < reader.line_num and _unclosed("".join(lines[last_start - 1 :]), delimiter):
+        if rows and rows[-1].line == last_start:
+            rows.pop()
+        opened = last_start
+        for number in range(opened, len(lines) + 1):
+            line = lines[number - 1].rstrip("\r\n")
+            cells = next(csv.reader([line], delimiter=delimiter), [])
+            problem = None
+            if number == opened or ('"' in line and _unclosed(line, delimiter)):
+                problem = (
+                    f'line {number}: a quote (") opened on this line is never closed, so the '
+                    "line could not be read"
+                )
+                if number == opened and opened < len(lines):
+                    problem += "; the lines after it are read as rows of their own"
+            _keep(rows, CsvRow(number, number, cells, problem))
     return rows
+
+
+def _keep(rows: list[CsvRow], row: CsvRow) -> None:
+    cells = row.cells
+    while cells and not cells[-1].strip():
+        cells.pop()
+    if cells or row.problem is not None:
+        rows.append(row)
+
+
+def _unclosed(text: str, delimiter: str) -> bool:
+    """Does ``text`` end inside a quoted cell (as a strict CSV reader finds)?"""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _first_line(text: str) -> str:
+    return _LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0]
 
 
 def read_csv(
     text: str,
     source: str,
     known_ids: Sequence[str],
-    default_id: str,
+    where: Where | str,
     *,
+    classes: bool = True,
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[Submission | Unreadable]:
     """A student's ``question,answer`` file or a class's ``student_id,<id>,...`` file,
-    delimited by ``,``, ``;`` or tab (the header line decides)."""
-    delimiter = sniff_delimiter(_LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0])
-    rows = csv_rows(text, source, delimiter)
+    delimited by ``,``, ``;`` or tab (the header line decides).
+
+    ``classes=False`` (a file in a student's folder, or uploaded by a student): a class
+    file may hold one row, that student's; more is refused (a student cannot grade
+    classmates)."""
+    if isinstance(where, str):  # a loose file's stem
+        where = Where(where, None, limits)
+    delimiter = sniff_delimiter(_first_line(text))
+    rows = csv_table(text, source, delimiter)
     if not rows:
         raise SubmissionError("the file is empty", source=source)
     decimal_comma = delimiter != ","
-    header = [_header_name(cell) for cell in rows[0]]
+    header = [_header_name(cell) for cell in rows[0].cells]
     if header[:2] == ["question", "answer"]:
-        return [_read_student_csv(rows[1:], source, known_ids, default_id, decimal_comma, limits)]
+        student_id = where.default(source)
+        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits)]
     if header[:1] == ["student_id"]:
-        return list(_read_class_csv(rows, source, known_ids, decimal_comma, limits))
-    shown = [_short(cell) for cell in rows[0][:3]]
+        if classes:
+            return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
+        return [_one_row_of_class(rows, source, known_ids, where, delimiter)]
+    listed = [_short(cell) for cell in rows[0].cells[:3]]
     raise SubmissionError(
-        f"unrecognised header {shown!r}: expected 'question,answer' (one student) "
+        f"unrecognised header {listed!r}: expected 'question,answer' (one student) "
         "or 'student_id,<answer id>,...' (a whole class)",
         source=source,
     )
+
+
+def _one_row_of_class(
+    rows: list[CsvRow], source: str, known_ids: Sequence[str], where: Where, delimiter: str
+) -> Submission | Unreadable:
+    """A class-style CSV where one student's answers belong (a student's folder, an
+    upload): its one row is that student's."""
+    if len(rows) != 2:
+        raise SubmissionError(
+            f"a class CSV (student_id,...) of {len(rows) - 1:,} rows, where one student's "
+            "answers belong: only the instructor's class file (the file given to grade, or "
+            "one at the top of the folder given) is read as a class",
+            source=source,
+        )
+    [read] = _read_class_csv(rows, source, known_ids, delimiter, where.limits)
+    if isinstance(read, Unreadable):
+        raise SubmissionError(read.error, source=source)
+    written = rows[1].cells[0]
+    student_id, warnings = where.resolve(written, source)
+    return replace(read, student_id=student_id, source=source, warnings=(*warnings, *read.warnings))
 
 
 def _header_name(cell: str) -> str:
@@ -573,7 +773,7 @@ def _header_name(cell: str) -> str:
 
 
 def _read_student_csv(
-    rows: list[list[str]],
+    rows: list[CsvRow],
     source: str,
     known_ids: Sequence[str],
     student_id: str,
@@ -582,10 +782,11 @@ def _read_student_csv(
 ) -> Submission:
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
-    warnings: list[str] = []
-    renamed = _case_matches((row[0].strip() for row in rows), known_ids)
+    warnings: list[str] = [row.problem for row in rows if row.problem is not None]
+    rows = [row for row in rows if row.problem is None and row.cells]
+    renamed = _case_matches((row.cells[0].strip() for row in rows), known_ids)
     warnings += _case_warnings(renamed, limits)
-    for number, row in enumerate(rows, start=2):
+    for number, row in ((row.line, row.cells) for row in rows):
         question = row[0].strip()
         question = renamed.get(question, question)
         if not question:
@@ -609,14 +810,39 @@ def _read_student_csv(
     return Submission(student_id, source, answers, tuple(warnings), decimal_comma)
 
 
+SUMMARY_LABELS = frozenset(
+    [
+        "average",
+        "avg",
+        "mean",
+        "median",
+        "total",
+        "totals",
+        "sum",
+        "std",
+        "stdev",
+        "std dev",
+        "standard deviation",
+        "variance",
+        "count",
+        "points possible",
+        "possible points",
+        "max points",
+        "class average",
+        "minimum",
+        "maximum",
+        "summary",
+    ]
+)
+"""First cells of a class CSV's rows that a spreadsheet adds below the students (an
+``Average`` row, Canvas's ``Points Possible``): such a row is reported, not graded."""
+
+
 def _read_class_csv(
-    rows: list[list[str]],
-    source: str,
-    known_ids: Sequence[str],
-    decimal_comma: bool,
-    limits: Limits,
+    rows: list[CsvRow], source: str, known_ids: Sequence[str], delimiter: str, limits: Limits
 ) -> Iterator[Submission | Unreadable]:
-    header = [cell.strip() for cell in rows[0]]
+    decimal_comma = delimiter != ","
+    header = [cell.strip() for cell in rows[0].cells]
     renamed = _case_matches(header[1:], known_ids)
     columns = [renamed.get(name, name) for name in header[1:]]
     header_warnings = _case_warnings(renamed, limits) + _unknown_ids(
@@ -630,28 +856,72 @@ def _read_class_csv(
             f"{' ...' if len(duplicates) > 5 else ''} appear "
             "more than once; the last of each is the one graded",
         )
-    for number, row in enumerate(rows[1:], start=2):
-        student_id = clean_id(row[0], limits=limits) if row else ""
+    others = [each for each in _DELIMITERS if each != delimiter]
+    stem = Path(source).stem
+    for row in rows[1:]:
+        number, cells = row.line, row.cells
         where = f"{source} line {number}"
-        if not student_id:
-            yield Unreadable(
-                f"{Path(source).stem}-line{number}", where, "the row has no student_id"
+        spans = f"lines {number}-{row.last}: " if row.last > number else ""
+        raw = cells[0] if cells else ""
+
+        def refused(reason: str, raw: str = raw, number: int = number) -> Unreadable:
+            shown_id = fallback_id(raw.strip() or f"{stem} line {number}")
+            return Unreadable(shown_id, f"{source} line {number}", reason)
+
+        if row.problem is not None:
+            yield refused(row.problem)
+            continue
+        if _header_name(raw) == "student_id":
+            yield refused(
+                f"{spans}a repeated header row (student_id, ...), not a student: not graded"
             )
             continue
-        if len(student_id) > limits.max_id_length:
+        if " ".join(raw.casefold().split()) in SUMMARY_LABELS:
+            yield refused(
+                f"{spans}{shown(raw)} looks like a spreadsheet's summary row, not a student: "
+                "not graded (if it is a student's id, write it in another column order)"
+            )
+            continue
+        if len(header) > 1 and len(cells) == 1 and any(other in raw for other in others):
+            used = next(other for other in others if other in raw)
+            yield refused(
+                f"{spans}the row is delimited by {used!r} but the header by {delimiter!r}: "
+                "save the file with one delimiter"
+            )
+            continue
+        if not raw.strip():
+            yield refused(f"{spans}the row has no student_id")
+            continue
+        try:
+            student_id = canonical_id(
+                raw, source=None, what="student_id", max_length=limits.max_id_length
+            )
+        except SubmissionError as error:
+            yield refused(f"{spans}{error.detail}")
+            continue
+        if looks_like_placeholder(student_id):
+            yield refused(
+                f"{spans}the student_id {shown(student_id)} is a template's placeholder: "
+                "write the student's id"
+            )
+            continue
+        if len(cells) > len(header):
             yield Unreadable(
-                f"{Path(source).stem}-line{number}",
+                student_id,
                 where,
-                f"the student_id is longer than {limits.max_id_length} characters",
+                f"the row has {len(cells)} cells but the header only {len(header)}",
             )
             continue
-        if len(row) > len(header):
-            yield Unreadable(
-                student_id, where, f"the row has {len(row)} cells but the header only {len(header)}"
-            )
-            continue
-        answers = {name: cell for name, cell in zip(columns, row[1:], strict=False) if name}
-        yield Submission(student_id, where, answers, tuple(header_warnings), decimal_comma)
+        warnings = header_warnings
+        if row.last > number:
+            warnings = [
+                *header_warnings,
+                f"lines {number}-{row.last} are one row: a quoted cell spans lines (if rows are "
+                "missing, look "
+                "for an unbalanced quote)",
+            ]
+        answers = {name: cell for name, cell in zip(columns, cells[1:], strict=False) if name}
+        yield Submission(student_id, where, answers, tuple(warnings), decimal_comma)
 
 
 @functools.lru_cache(maxsize=16)
@@ -699,7 +969,9 @@ def _unknown_ids(answers: Iterable[str], known_ids: Sequence[str], limits: Limit
 
 
 def _short(text: str) -> str:
-    """A name from a file, cut to a length a message can show."""
+    """A name from a file, on one line (invisible characters written as escapes), cut
+    to a length a message can show."""
+    text = visible(text[:200])
     return text if len(text) <= 60 else text[:57] + "..."
 
 

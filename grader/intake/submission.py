@@ -8,6 +8,9 @@ from typing import Any
 DUPLICATE_ANSWER = "duplicate answer"
 """How a warning about an answer id given twice in one file begins (the last one counts);
 such warnings also go into the gradebook's status column."""
+ID_MISMATCH = "student id mismatch"
+"""How a warning begins about a ``student_id`` in a student's folder's file that is not
+the folder's name (the folder's name counts); also in the gradebook's status column."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,11 @@ _DIGIT_COMMA = re.compile(r"[0-9],[0-9]")
 _DECIMAL_POINT = re.compile(r"[0-9]\.[0-9]|(?<![0-9])\.[0-9]")
 _LEADING = "≈~∼≃="
 _BINARY = "*/^×·"
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Every pattern applied to a student's text runs in linear time: no two adjacent or
+# nested repetitions can share characters without a possessive quantifier (``*+``,
+# ``++``) or a look-behind fixing where a match may start (tests/test_identity.py and
+# tests/test_attacks.py run them on adversarial texts at the caps).
+_PLAIN_NUMBER = re.compile(r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+")
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,8 @@ def uses_decimal_comma(text: str) -> bool:
     return bool(_DIGIT_COMMA.search(text)) and not _DECIMAL_POINT.search(text)
 
 
-_NUMPY_ROW_BREAK = re.compile(r"\]\s*[\r\n]+\s*\[")
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_NUMPY_ROW_BREAK = re.compile(r"\][^\S\r\n]*+[\r\n]\s*+\[")
+_LINE_BREAKS = re.compile(r"(?<![^\S\r\n])[^\S\r\n]*+[\r\n]\s*+")
 
 
 def line_breaks_as_rows(text: str) -> str:

@@ -2,15 +2,21 @@
 and matching our student ids to its students.
 
 A student id (a file's ``student_id``, its stem, or its folder's name) matches a roster
-student when it equals, ignoring case, one of the student's identifiers, tried column by
-column in the roster's order of preference (e.g. SIS Login ID, then SIS User ID, then
-ID); failing that, when it equals the part before ``@`` of exactly one roster student's
-e-mail-like identifier. Roster students without a submission and submissions matching no
-roster student are both reported, never silently dropped.
+student when it equals exactly (after both are put in the one form of
+``grader.intake.identity``: Unicode NFC, spaces around dropped) one of the student's
+identifiers, tried column by column in the roster's order of preference (e.g. SIS Login
+ID, then SIS User ID, then ID); failing that, when it equals the part before ``@`` of
+exactly one roster student's e-mail-like identifier. Case counts: ``ALICE`` is not
+``alice``, so no submission can take a classmate's cell by changing case; an id that
+differs from a roster identifier only in case is reported with that student named, for
+the instructor to decide. Several roster students matching, or one roster student
+matched twice, are reported, never guessed. Roster students without a submission and
+submissions matching no roster student are both reported, never silently dropped.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,19 +68,26 @@ def match_roster(roster: Roster, results: Sequence[StudentResult]) -> RosterMatc
     depth = max((len(student.identifiers) for student in roster.students), default=0)
     exact: list[dict[str, list[int]]] = [{} for _ in range(depth)]
     local: dict[str, list[int]] = {}
+    folded: dict[str, list[int]] = {}
     for index, student in enumerate(roster.students):
         for column, value in enumerate(student.identifiers):
             if value.strip():
-                exact[column].setdefault(_fold(value), []).append(index)
+                exact[column].setdefault(_key(value), []).append(index)
+                folded.setdefault(_key(value).casefold(), []).append(index)
         for value in student.identifiers:
             if "@" in value:
-                local.setdefault(_fold(value.split("@", 1)[0]), []).append(index)
+                local.setdefault(_key(value.split("@", 1)[0]), []).append(index)
     taken: dict[int, StudentResult] = {}
     unmatched: list[tuple[StudentResult, str]] = []
     for result in results:
-        found = _find(_fold(result.student_id), exact, local)
+        found = _find(_key(result.student_id), exact, local)
         if found is None:
-            unmatched.append((result, NOT_ON_ROSTER))
+            alike = sorted(set(folded.get(_key(result.student_id).casefold(), ())))
+            reason = NOT_ON_ROSTER
+            if alike:
+                labels = "; ".join(roster.students[i].label for i in alike[:3])
+                reason += f" (differs only in case from {labels}: ids are matched exactly)"
+            unmatched.append((result, reason))
         elif len(found) > 1:
             labels = "; ".join(roster.students[i].label for i in found[:3])
             unmatched.append((result, f"matches several roster students ({labels})"))
@@ -100,8 +113,10 @@ def _find(
     return found if len(found) == 1 else None
 
 
-def _fold(text: str) -> str:
-    return text.strip().casefold()
+def _key(text: str) -> str:
+    """The form ids and roster identifiers are compared in (exact but for Unicode's two
+    spellings of one letter and spaces around)."""
+    return unicodedata.normalize("NFC", text).strip()
 
 
 def render_roster_report(match: RosterMatch) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from grader import memo
+from grader.errors import UsageError
 from grader.grading.results import StudentResult
 from grader.intake.readers import read_entry
 from grader.limits import DEFAULT_LIMITS, Limits
@@ -45,6 +46,9 @@ class BatchReport:
     summary: ClassSummary
     students: int
     unreadable: tuple[str, ...]
+    conflicts: tuple[str, ...] = ()
+    """Student ids submitted more than once, each with the sources (the later counts):
+    for the instructor to check who is who."""
 
     @property
     def exit_code(self) -> int:
@@ -92,6 +96,7 @@ def write_prepared(
     summary = ClassSummary(answer_ids, key.rubric.max_score)
     positions: dict[str, int] = {}
     unreadable: list[str] = []
+    conflicts: dict[str, list[str]] = {}
     names = FileNames()
     rows = RowStore()
     try:
@@ -104,7 +109,9 @@ def write_prepared(
                 for each in prepared:
                     position = positions.get(each.student_id)
                     if position is not None:
-                        each = _duplicate(each, rows[position], key)
+                        earlier = rows[position]
+                        conflicts.setdefault(each.student_id, [earlier.source]).append(each.source)
+                        each = _duplicate(each, earlier, key)
                         rows.replace(position, each.row)
                     else:
                         positions[each.student_id] = rows.append(each.row)
@@ -128,7 +135,11 @@ def write_prepared(
                 )
     finally:
         rows.close()
-    return BatchReport(summary, len(rows), tuple(unreadable))
+    listed = tuple(
+        f"{student_id}: {', '.join(sources)} (the last counts)"
+        for student_id, sources in conflicts.items()
+    )
+    return BatchReport(summary, len(rows), tuple(unreadable), listed)
 
 
 UNENCODABLE = "backslashreplace"
@@ -177,6 +188,12 @@ def grade_path(
     of the entries found (``Entries.shard``). ``limits``: the caps on what is read
     (``grader.limits``), the same in every worker.
     """
+    if path.is_dir() and _resolved(out_dir) == _resolved(path):
+        raise UsageError(
+            f"--out {out_dir} is the submissions folder {path}: its gradebook.csv would be "
+            "read as a class's submissions by the next run; write the outputs elsewhere "
+            "(a folder inside it is fine: it is not read)"
+        )
     with few_collections(), _forgetting():
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
@@ -190,6 +207,13 @@ def grade_path(
             jobs=jobs,
             limits=limits,
         )
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 @contextmanager

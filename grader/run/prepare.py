@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
-from grader.intake.submission import DUPLICATE_ANSWER, Submission, Unreadable
+from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render.feedback import render_feedback
 from grader.run.rows import row_text
@@ -46,7 +46,7 @@ def grade_all(
             yield grade_submission(submission, own, limits=limits)
 
 
-KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER)
+KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER, ID_MISMATCH)
 """Warnings that also go into the gradebook's status column."""
 
 
