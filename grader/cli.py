@@ -58,6 +58,12 @@ StudentOption = Annotated[
 ]
 
 
+def printable(text: str) -> str:
+    """``text`` as UTF-8 can write it: a lone surrogate a student's JSON escape made
+    (``\\ud800``) is written as that escape instead of stopping the command."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def fail(error: GraderError) -> NoReturn:
     """Print a user's error to stderr and exit with its status."""
     typer.echo(f"error: {terminal_safe(str(error))}", err=True)
@@ -194,6 +200,7 @@ def grade(
     # A `kill` (SIGTERM, as CI and batch schedulers send) unwinds like Ctrl-C, so the
     # staging folder is removed and the previous outputs stay as they were.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    OUTPUT_FOLDER.append(out)
     try:
         part = parse_shard(shard) if shard is not None else None
         limits = DEFAULT_LIMITS.with_options(limit or [])
@@ -287,7 +294,7 @@ def check(
     status = 0
     for result in grade_all(read, key):
         status = 1 if result.status == "error" else status
-        typer.echo(render_feedback(result, key.rubric))
+        typer.echo(printable(render_feedback(result, key.rubric)))
     raise typer.Exit(status)
 
 
@@ -331,7 +338,7 @@ def classroom(
         )
     except GraderError as error:
         fail(error)
-    typer.echo(run.feedback, nl=False)
+    typer.echo(printable(run.feedback), nl=False)
 
 
 @app.command("gradescope")
@@ -356,11 +363,29 @@ def gradescope(
     """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric)."""
     from grader.integrations.gradescope import run_gradescope
 
+    OUTPUT_FOLDER.append(out.parent)
     try:
         data = run_gradescope(submission_dir, rubric, out, metadata=metadata)
     except GraderError as error:
         fail(error)
+    except Exception as error:  # a bug: Gradescope still gets a results.json saying so
+        _gradescope_failure(out, error)
+        raise
     typer.echo(f"Wrote {out}: score {data['score']:g}")
+
+
+def _gradescope_failure(out: Path, error: Exception) -> None:
+    """A ``results.json`` for an upload the grader failed on (exit 4 follows)."""
+    text = (
+        "The autograder failed on this upload (an error of the grader, not of your answers: "
+        f"{type(error).__name__}); tell your instructor. Nothing was graded."
+    )
+    data = {"score": 0, "output": text, "tests": [], "visibility": "visible"}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError:
+        pass
 
 
 @app.command("merge")
@@ -383,6 +408,7 @@ def merge(
     from grader.run.merge import merge_results
     from grader.variants.keys import answer_key
 
+    OUTPUT_FOLDER.append(out)
     try:
         report = merge_results(results, answer_key(load_rubric(rubric), source=str(rubric)), out)
     except GraderError as error:
@@ -450,11 +476,61 @@ def schema() -> None:
     typer.echo(json.dumps(Rubric.model_json_schema(), indent=2))
 
 
+OUTPUT_FOLDER: list[Path] = []
+"""The output folder of the running command, if it has one (where ``run`` writes the
+traceback of an unexpected error)."""
+
+ERROR_FILE = "grader-error.txt"
+
+
+def run(application: Callable[[], object]) -> None:
+    """Run a command; an ``OSError`` nobody turned into a message (a full disk) exits
+    ``EXIT_WRITE``, any other unexpected exception ``EXIT_INTERNAL`` with one line on
+    stderr and the traceback in ``grader-error.txt`` of the output folder (or of the
+    temporary folder): never 1, the status that means 'some submissions unreadable'."""
+    import traceback
+
+    from grader.errors import EXIT_INTERNAL, EXIT_WRITE
+
+    try:
+        application()
+    except OSError as error:
+        typer.echo(
+            f"error: could not finish: {terminal_safe(error.strerror or str(error))}"
+            f"{f' ({error.filename})' if error.filename else ''}",
+            err=True,
+        )
+        sys.exit(EXIT_WRITE)
+    except Exception as error:  # a bug: say so in one line, keep the traceback
+        text = traceback.format_exc()
+        where = _traceback_file(text)
+        typer.echo(
+            f"internal error: {type(error).__name__}: {terminal_safe(str(error))[:300]} "
+            f"(the grader's fault, not the submissions'; traceback in {where})",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+def _traceback_file(text: str) -> str:
+    import tempfile
+
+    for folder in [*OUTPUT_FOLDER[-1:], Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / ERROR_FILE
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")
+            return str(path)
+        except OSError:
+            continue
+    return "(nowhere: no folder could be written)"
+
+
 def main() -> None:
     """Entry point of ``grader``."""
-    app()
+    run(app)
 
 
 def grade_main() -> None:
     """Entry point of ``grade`` (the same as ``grader grade``)."""
-    grade_app()
+    run(grade_app)

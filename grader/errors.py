@@ -11,9 +11,20 @@ answer id or key path, the entry, and what was expected.
     │   └── AnswerError      one answer inside a readable file is unreadable
     ├── UsageError           options that do not fit together, a bad roster (exit 2)
     └── OutputError          an output could not be written                (exit 2)
+        └── WriteError       writing the outputs failed midway (a full disk) (exit 3)
+
+Exit statuses (README, "Exit status"): 0 all read; 1 some submissions unreadable (their
+rows say why); 2 a bad command line, rubric, roster or output folder (nothing written);
+3 the outputs could not be written (a full disk, a folder removed; nothing written);
+4 an unexpected error of the grader itself (a one-line message, the traceback in a file).
 """
 
 from __future__ import annotations
+
+EXIT_WRITE = 3
+"""Exit status when writing the outputs failed midway (``WriteError``)."""
+EXIT_INTERNAL = 4
+"""Exit status of an unexpected error (a bug): never 1, which a CI recipe accepts."""
 
 
 class GraderError(Exception):
@@ -76,3 +87,10 @@ class OutputError(GraderError):
     """An output file or folder could not be written."""
 
     exit_code = 2
+
+
+class WriteError(OutputError):
+    """Writing the outputs failed midway (a full disk, the output folder removed): what
+    was staged is removed, and the previous outputs are as they were."""
+
+    exit_code = EXIT_WRITE

@@ -383,3 +383,116 @@ def test_file_names_reach_the_terminal_escaped(tmp_path: Path) -> None:
     assert code == 1
     assert "\x1b" not in stderr and "::error::" not in stderr
     assert "\\x1b[2J" in stderr
+
+
+# --- crashes that looked like success -----------------------------------------------------
+
+SURROGATES = (
+    '{"student_id": "s", "answers": {"q1.yhat": "0.05\\udc00", "q2a.grad_f": ["x\\ud800"]}}'
+)
+
+
+def test_lone_surrogates_do_not_crash_check_classroom_or_gradescope(tmp_path: Path) -> None:
+    """A JSON \\udc00 escape crashed check (exit 1), classroom after its result (exit 1,
+    documented 0) and gradescope (no results.json): each now finishes as documented."""
+    answers = tmp_path / "answers.json"
+    answers.write_text(SURROGATES, encoding="ascii")
+    runner = CliRunner()
+    done = runner.invoke(app, ["check", str(answers), "--rubric", HW])
+    assert done.exit_code == 0 and "\\udc00" in done.stdout
+    output, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    done = runner.invoke(
+        app,
+        ["classroom", str(answers), "--rubric", HW],
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.exit_code == 0, done.output
+    assert output.read_text(encoding="utf-8").startswith("result=")
+    assert "\\udc00" in summary.read_text(encoding="utf-8")
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    shutil.copy(answers, upload / "answers.json")
+    results = tmp_path / "results" / "results.json"
+    done = runner.invoke(app, ["gradescope", str(upload), "--rubric", HW, "--out", str(results)])
+    assert done.exit_code == 0 and json.loads(results.read_text(encoding="utf-8"))["tests"]
+
+
+def test_a_full_disk_is_its_own_exit_status_and_leaves_the_previous_outputs(
+    tmp_path: Path, hw_key: AnswerKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk exited 1 with a traceback: the code a CI recipe (|| test $? -eq 1)
+    accepts. It is now a WriteError (exit 3) and the previous outputs are untouched."""
+    import errno
+
+    from grader.errors import WriteError
+
+    out = tmp_path / "out"
+    grade_path(EXAMPLES, hw_key, out)
+    before = (out / "gradebook.csv").read_bytes()
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(WriteError, match="No space left on device") as caught:
+        grade_path(EXAMPLES, hw_key, out)
+    assert caught.value.exit_code == 3
+    assert (out / "gradebook.csv").read_bytes() == before
+    assert not list(out.glob(".staging-*"))
+
+
+def test_an_unexpected_error_exits_4_with_one_line_and_the_traceback_in_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from grader import cli
+
+    def broken() -> None:
+        cli.OUTPUT_FOLDER.append(tmp_path / "grades")
+        raise KeyError("surprise")
+
+    with pytest.raises(SystemExit) as caught:
+        cli.run(broken)
+    assert caught.value.code == 4
+    line = capsys.readouterr().err
+    assert line.count("\n") == 1 and "internal error: KeyError" in line
+    assert "Traceback" in (tmp_path / "grades" / "grader-error.txt").read_text(encoding="utf-8")
+
+    def no_space() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(SystemExit) as caught:
+        cli.run(no_space)
+    assert caught.value.code == 3
+    cli.OUTPUT_FOLDER.clear()
+
+
+def test_merge_refuses_a_shard_graded_with_another_rubric_of_the_same_answer_ids(
+    tmp_path: Path,
+) -> None:
+    """Same answer ids, same points, another tolerance: the records' rubric fingerprint
+    differs, so merge stops (exit 2) and writes nothing."""
+    other = tmp_path / "other.yaml"
+    text = (Path(HW)).read_text(encoding="utf-8")
+    assert "rtol: 0.02" in text
+    other.write_text(text.replace("rtol: 0.02", "rtol: 0.05", 1), encoding="utf-8")
+    runner = CliRunner()
+    for name, rubric in (("a", HW), ("b", str(other))):
+        done = runner.invoke(
+            app,
+            [
+                "grade",
+                str(EXAMPLES / "ada-perfect.json"),
+                "--rubric",
+                rubric,
+                "--out",
+                str(tmp_path / name),
+            ],
+        )
+        assert done.exit_code == 0, done.output
+    shards = [str(tmp_path / name / "results.jsonl") for name in ("a", "b")]
+    done = runner.invoke(app, ["merge", *shards, "--rubric", HW, "--out", str(tmp_path / "m")])
+    assert done.exit_code == 2
+    assert "graded with another rubric (fingerprint" in done.output
+    assert not (tmp_path / "m" / "gradebook.csv").exists()
+    done = runner.invoke(app, ["merge", shards[0], "--rubric", HW, "--out", str(tmp_path / "m")])
+    assert done.exit_code == 0

@@ -242,7 +242,8 @@ def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> 
 def append(path: Path, text: str) -> None:
     """Append to a file GitHub Actions reads after the step (it may not exist yet)."""
     try:
-        with path.open("a", encoding="utf-8", newline="\n") as file:
+        # errors=: a lone surrogate from a student's JSON escape is written as its escape
+        with path.open("a", encoding="utf-8", newline="\n", errors="backslashreplace") as file:
             file.write(text)
     except OSError as error:
         raise OutputError(f"{path}: cannot append: {error.strerror or error}") from None

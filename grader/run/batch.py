@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from grader import memo
-from grader.errors import UsageError
+from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
 from grader.intake.readers import read_entry
 from grader.limits import DEFAULT_LIMITS, Limits
@@ -100,7 +100,7 @@ def write_prepared(
     names = FileNames()
     rows = RowStore()
     try:
-        with staging(out_dir) as stage:
+        with staging(out_dir) as stage, _writing(out_dir):
             feedback_dir = stage / "feedback"
             feedback_dir.mkdir()
             with (stage / "results.jsonl").open(
@@ -207,6 +207,19 @@ def grade_path(
             jobs=jobs,
             limits=limits,
         )
+
+
+@contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """An ``OSError`` while the outputs are written (a full disk) as a ``WriteError``:
+    its own exit status, not a traceback and not 1, the status a CI recipe accepts."""
+    try:
+        yield
+    except OSError as error:
+        raise WriteError(
+            f"{out_dir}: writing the outputs failed ({error.strerror or error}); nothing was "
+            "written and the previous outputs are as they were"
+        ) from None
 
 
 def _resolved(path: Path) -> Path:

@@ -21,7 +21,7 @@ from typing import Any
 from grader.errors import GraderError
 from grader.grading.results import StudentResult
 from grader.run.batch import BatchReport, write_outputs
-from grader.run.prepare import DUPLICATE, Prepared, restore
+from grader.run.prepare import DUPLICATE, RUBRIC_FIELD, Prepared, restore, rubric_fingerprint
 from grader.solver.key import AnswerKey
 
 
@@ -78,6 +78,18 @@ def _record(line: str, where: str, key: AnswerKey, answer_ids: list[str]) -> Stu
     except (ValueError, TypeError, KeyError) as error:
         problem = f"no {error}" if isinstance(error, KeyError) else str(error)
         raise GraderError(f"{where}: not a results.jsonl record ({problem})") from None
+    fingerprint = rubric_fingerprint(key)
+    recorded = data.get(RUBRIC_FIELD)
+    if recorded != fingerprint:
+        why = (
+            "records no rubric fingerprint (graded by an older grader: grade the shard again)"
+            if recorded is None
+            else f"was graded with another rubric (fingerprint {str(recorded)[:40]!r}; this "
+            f"rubric's is {fingerprint!r})"
+        )
+        raise GraderError(
+            f"{where}: {result.student_id} {why}: merge shards graded with the same rubric"
+        )
     got = [item.id for item in result.items]
     if got != answer_ids or result.max_score != key.rubric.max_score:
         raise GraderError(

@@ -6,6 +6,7 @@ makes it, the parent writes it (``grader.run.batch``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -76,6 +77,7 @@ def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
     shown = result
     if any(mark in record for mark in _REWRITTEN):
         shown = restore(json.loads(record), key)
+    record = f'{record[:-1]}, "{RUBRIC_FIELD}": "{rubric_fingerprint(key)}"}}'
     return Prepared(
         student_id=result.student_id,
         source=result.source,
@@ -89,6 +91,29 @@ def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
 _REWRITTEN = ('"NaN"', 'Infinity"', '"[...]"')
 """How ``results.plain_json`` writes what strict JSON cannot hold (a student's own text
 may look the same: the feedback made from the record is then the same anyway)."""
+
+
+RUBRIC_FIELD = "rubric"
+"""The field of a ``results.jsonl`` record that holds ``rubric_fingerprint``."""
+
+_FINGERPRINTS: dict[int, tuple[object, str]] = {}
+
+
+def rubric_fingerprint(key: AnswerKey) -> str:
+    """``sha256:`` and 16 hex digits of the rubric's whole content (its canonical JSON):
+    the same for the same rubric wherever it is graded, different for any change of a
+    parameter, a point, a tolerance. Each record carries it, so that ``grader merge``
+    refuses a shard graded with another rubric even when its answer ids are the same."""
+    rubric = key.rubric
+    known = _FINGERPRINTS.get(id(rubric))
+    if known is not None and known[0] is rubric:
+        return known[1]
+    text = json.dumps(rubric.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    fingerprint = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    if len(_FINGERPRINTS) > 64:
+        _FINGERPRINTS.clear()
+    _FINGERPRINTS[id(rubric)] = (rubric, fingerprint)  # the rubric kept: its id not reused
+    return fingerprint
 
 
 def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:
