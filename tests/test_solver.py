@@ -282,3 +282,52 @@ def test_key_json_has_every_answer_and_plain_values(hw_key: AnswerKey) -> None:
     assert all(isinstance(text, str) for text in data["q2a.grad_f"])
     assert isinstance(data["q2d.yhat"], float)
     assert to_plain(np.array(-0.0)) == 0.0 and str(to_plain(np.array(-0.0))) == "0.0"
+
+
+def test_points_differing_only_in_the_seventh_figure_are_different_points() -> None:
+    """Answers asked at points that agree to six significant figures each get the key
+    value of their own point (node ids once formatted points with ``:g``)."""
+    points = [[1234567.0], [1234568.0], [1.0], [1.0000001], [-2.5e-7], [-2.5000001e-7]]
+    answers = []
+    for index, at in enumerate(points):
+        answers += [
+            {"id": f"v{index}", "problem": "p", "quantity": "value", "function": "f", "at": at},
+            {"id": f"j{index}", "problem": "p", "quantity": "jacobian", "function": "F", "at": at},
+            {
+                "id": f"c{index}",
+                "problem": "p",
+                "quantity": "composition_derivative",
+                "outer": "f",
+                "inner": "G",
+                "at": at,
+            },
+        ]
+    rubric = Rubric.model_validate(
+        {
+            "schema_version": 1,
+            "title": "points",
+            "problems": {
+                "p": {
+                    "kind": "functions",
+                    "functions": {
+                        "f": {"variables": ["x"], "expr": "x^3"},
+                        "F": {"variables": ["x"], "expr": ["x^2", "3x"]},
+                        "G": {"variables": ["t"], "expr": "t^2 + t"},
+                    },
+                }
+            },
+            "answers": [{**answer, "points": 1} for answer in answers],
+        }
+    )
+    key = solve(rubric)
+    for index, (x,) in enumerate(points):
+        with mpmath.workdps(40):  # independently: 40 digits at the point as given
+            t = mpmath.mpf(x)
+            value, slope = float(t**3), float(2 * t)
+            # d/dt f(G(t)) = 3 G(t)^2 G'(t), G(t) = t^2 + t
+            composed = float(3 * (t**2 + t) ** 2 * (2 * t + 1))
+        assert float(key[f"v{index}"].expected) == pytest.approx(value, rel=1e-14)
+        assert key[f"j{index}"].flat_expected == pytest.approx((slope, 3.0), rel=1e-14)
+        assert float(key[f"c{index}"].expected) == pytest.approx(composed, rel=1e-14)
+    values = [float(key[f"v{index}"].expected) for index in range(len(points))]
+    assert len(set(values)) == len(points)

@@ -63,7 +63,10 @@ class ParsedFunction:
 
 
 def _point_text(point: list[float]) -> str:
-    return "(" + ", ".join(f"{c:g}" for c in point) + ")"
+    """The point in a node's name, exactly: ``repr`` of a float is the shortest text that
+    reads back as the same float, so two different points never share a node (``:g``
+    kept six significant figures, and 1234567 and 1234568 were one point)."""
+    return "(" + ", ".join(repr(float(c)) for c in point) + ")"
 
 
 def build_functions(
