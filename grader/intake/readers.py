@@ -37,6 +37,7 @@ import stat
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -657,8 +658,23 @@ def csv_table(text: str, source: str, delimiter: str | None = None) -> list[CsvR
     if delimiter is None:
         delimiter = sniff_delimiter(_first_line(text))
     # A cell is as long as the file allows; each answer's own cap is grader.intake.values'.
-    # (csv's limit is process-wide; it is only ever raised, never lowered.)
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    with _field_size_limit(len(text) + 1):
+        return _csv_table(text, source, delimiter)
+
+
+@contextmanager
+def _field_size_limit(size: int) -> Iterator[None]:
+    """csv's cap on a cell raised to at least ``size`` while reading, then put back (it
+    is process-wide: a program that reads CSVs after grading keeps its own)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_table(text: str, source: str, delimiter: str) -> list[CsvRow]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(iter(lines), delimiter=delimiter)
     rows: list[CsvRow] = []

@@ -1,10 +1,10 @@
 """The LMS gradebook files of ``grade --format canvas|moodle [--roster PATH]``.
 
 They are ``grader.run.batch`` exports, written next to ``gradebook.csv`` (which is always
-written, CONTRACT §3) and committed with it: ``canvas.csv`` or ``moodle.csv``, and with a
-roster, ``roster-report.csv`` (roster students without a submission, submissions matching
-no roster student). The roster is read and checked before any grading, so a bad one
-fails the command at once and nothing is written.
+written: README.md, "What `grade` writes") and committed with it: ``canvas.csv`` or
+``moodle.csv``, and with a roster, ``roster-report.csv`` (roster students without a
+submission, submissions matching no roster student). The roster is read and checked
+before any grading, so a bad one fails the command at once and nothing is written.
 """
 
 from __future__ import annotations
