@@ -616,6 +616,10 @@ def read_json(
 
 # --- CSV ----------------------------------------------------------------------------
 
+EXPECTS_COLUMN = "expects"
+"""A third column of a ``question,answer`` file saying what each answer expects (the
+answers template of ``grader sheet``): not an answer, skipped."""
+
 
 def sniff_delimiter(first_line: str) -> str:
     """The delimiter of a header line: the most frequent of , ; tab outside quotes (in
@@ -751,7 +755,10 @@ def read_csv(
     header = [_header_name(cell) for cell in rows[0].cells]
     if header[:2] == ["question", "answer"]:
         student_id = where.default(source)
-        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits)]
+        notes = header[2:3] == [EXPECTS_COLUMN]
+        return [
+            _read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits, notes)
+        ]
     if header[:1] == ["student_id"]:
         if classes:
             return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
@@ -795,7 +802,10 @@ def _read_student_csv(
     student_id: str,
     decimal_comma: bool,
     limits: Limits,
+    notes: bool = False,
 ) -> Submission:
+    """``notes``: the third column is the ``expects`` column of a ``grader sheet``
+    template (what each answer expects), skipped."""
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = [row.problem for row in rows if row.problem is not None]
@@ -807,7 +817,7 @@ def _read_student_csv(
         question = renamed.get(question, question)
         if not question:
             continue
-        if len(row) > 2 and any(cell.strip() for cell in row[2:]):
+        if len(row) > 2 and any(cell.strip() for cell in row[2 + notes :]):
             warnings.append(
                 f"line {number}: {_short(question)}: more cells than 'question,answer' "
                 "(put a vector or matrix in quotes); only the first answer cell was read"
