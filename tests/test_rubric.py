@@ -29,7 +29,8 @@ def edited(change: Callable[[dict[str, Any]], None]) -> str:
 
 
 def test_hw_rubric_has_the_contract_answer_ids_and_totals_100(hw_rubric: Rubric) -> None:
-    """hw.yaml names exactly CONTRACT §1's answer ids, in order, worth 100 points."""
+    """hw.yaml names exactly the homework's answer ids (question and quantity), in order,
+    worth 100 points."""
     assert [answer.id for answer in hw_rubric.answers] == [
         "q1.yhat", "q1c.dL_dyhat", "q1c.dv.x1", "q1c.dv.x2", "q1c.dv.x3",
         "q1c.dW.x1", "q1c.dW.x2", "q1c.dW.x3", "q1d.dv", "q1d.dW",
