@@ -26,6 +26,10 @@ class Limits:
     # reading files (grader.intake.readers)
     max_file_bytes: int = 10 * 1024 * 1024
     """Largest submission file read (a class CSV of tens of thousands of rows fits)."""
+    max_rows_per_file: int = 10_000
+    """Most students one file (a class CSV) may give: each is a gradebook row and a
+    feedback file, so a small file of empty rows cannot write a hundred thousand files.
+    The rows beyond are one error row saying how many were not read."""
     max_id_length: int = 200
     """Longest student id, in characters."""
     max_folder_entries: int = 10_000

@@ -1,6 +1,7 @@
-"""Named mistakes (CONTRACT §4): for every code, an answer that shows it is diagnosed and
-a near miss is not; the feedback explains it without revealing the expected value; the
-class view counts the codes. Answers are the solver's values, changed as students do."""
+"""Named mistakes (README.md, "Credit for errors carried forward, and mistakes
+named"): for every code, an answer that shows it is diagnosed and a near miss is not;
+the feedback explains it without revealing the expected value; the class view counts the
+codes. Answers are the solver's values, changed as students do."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from grader.rubric.models import (
     DecimalsTolerance,
     FunctionsProblem,
     GradientAnswer,
+    HessianAnswer,
     JacobianAnswer,
     NetworkAnswer,
     NetworkProblem,
@@ -45,6 +46,7 @@ _TAG_MODELS: dict[str, type[BaseModel]] = {
     **{quantity: NetworkAnswer for quantity in get_args(NetworkQuantity)},
     "gradient": GradientAnswer,
     "jacobian": JacobianAnswer,
+    "hessian": HessianAnswer,
     "value": ValueAnswer,
     "composition_derivative": CompositionAnswer,
 }
@@ -224,11 +226,19 @@ def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:
         for fname, function in problem.functions.items():
             fbase = f"{base}.functions.{fname}"
             for position, variable in enumerate(function.variables):
-                if not variable.isidentifier() or variable in expr.FUNCTIONS:
+                if variable in expr.FUNCTIONS or variable in expr.CONSTANTS:
+                    what = "function" if variable in expr.FUNCTIONS else "constant"
                     yield (
                         f"{fbase}.variables[{position}]",
-                        f"'{variable}' cannot be a variable name (a letter, then letters "
-                        "or digits, and not a function name)",
+                        f"'{variable}' cannot be a variable name: it is the name of a {what} "
+                        f"(functions: {', '.join(sorted(expr.FUNCTIONS))}; constants: "
+                        f"{', '.join(expr.CONSTANTS)})",
+                    )
+                elif not variable.isidentifier() or not variable.isascii():
+                    yield (
+                        f"{fbase}.variables[{position}]",
+                        f"'{variable}' cannot be a variable name (a letter, then letters, "
+                        "digits or _)",
                     )
             if len(set(function.variables)) != len(function.variables):
                 yield f"{fbase}.variables", "a variable is declared twice"
@@ -428,15 +438,15 @@ def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
                 f"(functions: {', '.join(problem.functions)})",
             )
             return
-    if isinstance(answer, GradientAnswer) and not isinstance(
+    if isinstance(answer, GradientAnswer | HessianAnswer) and not isinstance(
         problem.functions[answer.function].expr, str
     ):
         yield (
             "function",
-            f"the gradient needs a scalar function; '{answer.function}' is vector-valued "
-            "(ask for its jacobian)",
+            f"the {answer.quantity} needs a scalar function; '{answer.function}' is "
+            "vector-valued (ask for its jacobian)",
         )
-    if isinstance(answer, JacobianAnswer | ValueAnswer):
+    if isinstance(answer, JacobianAnswer | HessianAnswer | ValueAnswer):
         arity = len(problem.functions[answer.function].variables)
         if len(answer.at) != arity:
             yield (

@@ -291,6 +291,15 @@ class JacobianAnswer(_AnswerBase):
     at: list[float]
 
 
+class HessianAnswer(_AnswerBase):
+    """The Hessian of a scalar function at a point: shape (n, n), entry (i, j) =
+    ∂²f/∂x_i∂x_j for the variables in their declared order."""
+
+    quantity: Literal["hessian"]
+    function: str
+    at: list[float]
+
+
 class ValueAnswer(_AnswerBase):
     """A function's value at a point."""
 
@@ -309,7 +318,12 @@ class CompositionAnswer(_AnswerBase):
 
 
 Answer = Annotated[
-    NetworkAnswer | GradientAnswer | JacobianAnswer | ValueAnswer | CompositionAnswer,
+    NetworkAnswer
+    | GradientAnswer
+    | JacobianAnswer
+    | HessianAnswer
+    | ValueAnswer
+    | CompositionAnswer,
     Field(discriminator="quantity"),
 ]
 

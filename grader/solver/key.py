@@ -9,12 +9,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from grader.errors import RubricError
 from grader.rubric.models import (
     Answer,
     CompositionAnswer,
     FunctionsProblem,
     GradientAnswer,
     Grading,
+    HessianAnswer,
     JacobianAnswer,
     NetworkAnswer,
     NetworkProblem,
@@ -24,8 +26,10 @@ from grader.rubric.models import (
 from grader.solver.functions import (
     Expressions,
     ParsedFunction,
+    answer_problem,
     build_functions,
     composition_node,
+    hessian_node,
     jacobian_node,
     value_node,
 )
@@ -149,6 +153,10 @@ def answer_node(graph: Graph, problems: Problems, answer: Answer) -> str:
         return jacobian_node(
             graph, answer.problem, answer.function, parsed[answer.function], answer.at
         )
+    if isinstance(answer, HessianAnswer):
+        return hessian_node(
+            graph, answer.problem, answer.function, parsed[answer.function], answer.at
+        )
     if isinstance(answer, ValueAnswer):
         return value_node(
             graph, answer.problem, answer.function, parsed[answer.function], answer.at
@@ -164,9 +172,18 @@ def answer_node(graph: Graph, problems: Problems, answer: Answer) -> str:
     raise TypeError(f"unknown answer kind {type(answer).__name__}")  # unreachable: validated
 
 
-def solve(rubric: Rubric) -> AnswerKey:
-    """Compute every answer the rubric names, from its parameters alone."""
+def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
+    """Compute every answer the rubric names, from its parameters alone.
+
+    A point outside the domain of what an answer asks for (``log`` of a negative there, a
+    division by zero) refuses the rubric: ``RubricError`` naming ``source``, the answer's
+    key path, the function, the point and what is undefined."""
     graph, problems = build_graph(rubric)
+    for index, answer in enumerate(rubric.answers):
+        if not isinstance(answer, NetworkAnswer | GradientAnswer):
+            problem = answer_problem(problems.functions[answer.problem], answer)
+            if problem is not None:
+                raise RubricError(problem, path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
     for answer in rubric.answers:
