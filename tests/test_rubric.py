@@ -65,7 +65,7 @@ BAD = {
     "unknown-key": (
         edited(lambda d: d["problems"]["net"].update(halff=True)),
         "hw.yaml: problems.net.halff: unknown key 'halff' (allowed here: W, examples, hidden, "
-        "inputs, kind, loss, output, v)",
+        "inputs, kind, layers, loss, output, training, v)",
     ),
     "W-does-not-fit-sizes": (
         edited(lambda d: d["problems"]["net"].update(W=[[0.1, 0.2]] * 3)),
@@ -99,7 +99,8 @@ BAD = {
     ),
     "answer-names-missing-quantity": (
         edited(lambda d: d["answers"][0].update(quantity="yhatt")),
-        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, hidden, dv, dW, loss, "
+        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, loss, hidden, dv, dW, "
+        "preactivation, activation, delta, W_after, v_after, loss_after, "
         "gradient, jacobian, hessian, value, composition_derivative; got 'yhatt'",
     ),
     "answer-names-missing-function": (

@@ -34,7 +34,7 @@ from grader.solver.functions import (
     value_node,
 )
 from grader.solver.graph import Graph, Value
-from grader.solver.network import NetworkVariant, build_network, node_name
+from grader.solver.network import NetworkSpec, NetworkVariant, answer_node_name, build_network
 
 __all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
 
@@ -116,27 +116,37 @@ def to_plain(value: Value) -> Any:
     return array.tolist() if array.ndim else float(array)
 
 
+@dataclass(frozen=True)
+class Problems:
+    """What the graph was built from: each network as layers, each function parsed."""
+
+    networks: dict[str, NetworkSpec]
+    functions: dict[str, dict[str, ParsedFunction]]
+
+    def __getitem__(self, name: str) -> dict[str, ParsedFunction]:
+        return self.functions[name]
+
+
 def build_graph(
     rubric: Rubric, variants: dict[str, NetworkVariant] | None = None
-) -> tuple[Graph, dict[str, dict[str, ParsedFunction]]]:
+) -> tuple[Graph, Problems]:
     """The graph of every problem; ``variants`` builds named network problems wrong."""
     graph = Graph()
+    networks: dict[str, NetworkSpec] = {}
     functions: dict[str, dict[str, ParsedFunction]] = {}
     for name, problem in rubric.problems.items():
         if isinstance(problem, NetworkProblem):
-            build_network(graph, name, problem, (variants or {}).get(name))
+            networks[name] = build_network(graph, name, problem, (variants or {}).get(name))
         elif isinstance(problem, FunctionsProblem):
             functions[name] = build_functions(graph, name, problem)
-    return graph, functions
+    return graph, Problems(networks, functions)
 
 
-def answer_node(
-    graph: Graph, functions: dict[str, dict[str, ParsedFunction]], answer: Answer
-) -> str:
+def answer_node(graph: Graph, problems: Problems, answer: Answer) -> str:
     """The graph node an answer asks for (adding point-wise nodes as needed)."""
     if isinstance(answer, NetworkAnswer):
-        return node_name(answer.problem, answer.quantity, answer.example)
-    parsed = functions[answer.problem]
+        return answer_node_name(problems.networks[answer.problem], answer)
+    parsed = problems.functions[answer.problem]
     if isinstance(answer, GradientAnswer):
         return f"{answer.problem}.gradient[{answer.function}]"
     if isinstance(answer, JacobianAnswer):
@@ -168,16 +178,16 @@ def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
     A point outside the domain of what an answer asks for (``log`` of a negative there, a
     division by zero) refuses the rubric: ``RubricError`` naming ``source``, the answer's
     key path, the function, the point and what is undefined."""
-    graph, functions = build_graph(rubric)
+    graph, problems = build_graph(rubric)
     for index, answer in enumerate(rubric.answers):
         if not isinstance(answer, NetworkAnswer | GradientAnswer):
-            problem = answer_problem(functions[answer.problem], answer)
+            problem = answer_problem(problems.functions[answer.problem], answer)
             if problem is not None:
                 raise RubricError(problem, path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
     for answer in rubric.answers:
-        node = answer_node(graph, functions, answer)
+        node = answer_node(graph, problems, answer)
         expected = graph.evaluate(node, memo=memo)
         entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
     return AnswerKey(rubric, graph, entries)
