@@ -3,6 +3,8 @@ value: just inside passes, just outside fails, for positive, negative and zero v
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -125,11 +127,12 @@ def test_an_entry_within_atol_is_accepted_whatever_the_mode(tolerance: Tolerance
 
 def test_atol_is_read_from_the_rubric_in_each_mode() -> None:
     """`atol` is a key of every tolerance mode (default 0) and may not be negative."""
-    for model, spec in [
+    cases: list[tuple[type[ToleranceSpec], dict[str, Any]]] = [
         (RelativeTolerance, {"mode": "relative"}),
         (SigFigsTolerance, {"mode": "sigfigs", "digits": 3}),
         (DecimalsTolerance, {"mode": "decimals", "places": 2}),
-    ]:
+    ]
+    for model, spec in cases:
         assert model.model_validate(spec).atol == 0.0
         assert model.model_validate({**spec, "atol": 0.5}).atol == 0.5
         with pytest.raises(ValidationError):
