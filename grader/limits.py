@@ -43,8 +43,9 @@ class Limits:
     """Longest text of one answer (a CSV cell or a JSON string), in characters."""
     max_entries: int = 10_000
     """Most entries one answer may have, whatever the expected shape."""
-    max_list_depth: int = 2
-    """Most levels of nested lists: answers are numbers, vectors or matrices."""
+    max_list_depth: int = 3
+    """Most levels of nested lists: answers are numbers, vectors, matrices, or stacks of
+    matrices (a layer's ∂L/∂W for every example)."""
     max_number_text: int = 1_000
     """Longest text read as one number (an arithmetic expression longer is refused)."""
     # expressions students write (grader.solver.expr.parse)
