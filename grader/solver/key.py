@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from grader.errors import RubricError
 from grader.rubric.models import (
     Answer,
     CompositionAnswer,
@@ -159,8 +160,16 @@ def solve(rubric: Rubric) -> AnswerKey:
     graph, functions = build_graph(rubric)
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
-    for answer in rubric.answers:
+    for index, answer in enumerate(rubric.answers):
         node = answer_node(graph, functions, answer)
         expected = graph.evaluate(node, memo=memo)
         entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
+        names = answer.entries
+        if names is not None and len(names) != entries[answer.id].size:
+            raise RubricError(
+                f"names {len(names)} entr{'y' if len(names) == 1 else 'ies'}, but "
+                f"{answer.id} has {entries[answer.id].size} (shape "
+                f"{entries[answer.id].shape}): give one name per entry, row by row",
+                key=f"answers[{index}].entries",
+            )
     return AnswerKey(rubric, graph, entries)

@@ -38,15 +38,20 @@ class NetworkVariant:
     """Use the other loss convention: ½(ŷ−y)² for (ŷ−y)², or the reverse."""
     no_bias: bool = False
     """Leave out the bias terms v0 and w_j0 (and their gradient entries)."""
-    hidden_prime: Literal["correct", "sigma", "one"] = "correct"
-    """σ′(s) = σ(1−σ) replaced by σ, or dropped (1), at the hidden units."""
-    output_prime: Literal["correct", "sigma", "one"] = "correct"
+    hidden_prime: Literal["correct", "sigma", "one", "preactivation"] = "correct"
+    """σ′(s) = σ(1−σ) replaced by σ, dropped (1), or written s(1 − s) with the
+    pre-activation s for σ(s), at the hidden units."""
+    output_prime: Literal["correct", "sigma", "one", "preactivation"] = "correct"
     """The same at a sigmoid output."""
     drop_bias_entries: bool = False
     """Keep the biases in the forward pass but leave their gradient entries out
     (∂L/∂v without ∂L/∂v0, ∂L/∂W without the w_j0 column)."""
     dyhat_dz: Literal["v", "z"] = "v"
     """∂ŷ/∂z_j = v_j replaced by z_j in ∂L/∂W."""
+    no_input_factor: bool = False
+    """∂L/∂W without the input factor: δ_j in every column instead of δ_j·x_k."""
+    preactivation_in_dv: bool = False
+    """∂L/∂v with the hidden pre-activations a_j = w_j·[1, x] where z_j = σ(a_j) belongs."""
 
 
 def sigmoid(s: Array) -> Array:
@@ -59,7 +64,15 @@ def _prime(a: Array, how: str) -> Array:
         return a
     if how == "one":
         return np.ones_like(a)
+    if how == "preactivation":  # σ(s)(1 − σ(s)) written with s for σ(s)
+        a = _logit(a)
     return a * (1.0 - a)
+
+
+def _logit(z: Array) -> Array:
+    """The pre-activation s with σ(s) = z (the inverse of the sigmoid)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.log(z) - np.log1p(-z), dtype=np.float64)
 
 
 def node_name(problem: str, quantity: str, selector: int | str) -> str:
@@ -101,12 +114,14 @@ def build_network(
         return np.concatenate(([1.0], values))
 
     def dv(dL: Array, yhat: Array, z: Array) -> Array:
-        return np.asarray(dL * out_prime(yhat) * with_bias(z), dtype=np.float64)
+        units = _logit(z) if variant.preactivation_in_dv else z
+        return np.asarray(dL * out_prime(yhat) * with_bias(units), dtype=np.float64)
 
     def dW(dL: Array, yhat: Array, v: Array, z: Array, x: Array) -> Array:
         dyhat_dz = z if variant.dyhat_dz == "z" else v[1:]
         delta = dL * out_prime(yhat) * dyhat_dz * _prime(z, variant.hidden_prime)
-        return np.asarray(np.outer(delta, with_bias(x)), dtype=np.float64)
+        inputs = np.ones_like(x) if variant.no_input_factor else x
+        return np.asarray(np.outer(delta, with_bias(inputs)), dtype=np.float64)
 
     per_example: dict[str, list[str]] = {quantity: [] for quantity in QUANTITIES}
     for i, example in enumerate(problem.examples, start=1):

@@ -32,6 +32,10 @@ MistakeName = Literal[
     "output_sigma",
     "output_one",
     "dyhat_dz",
+    "no_input",
+    "preactivation_dv",
+    "preactivation_hidden",
+    "preactivation_output",
 ]
 
 
@@ -40,7 +44,13 @@ class Mistake:
     """A mistake of method: its diagnosis code and the network it builds."""
 
     name: MistakeName
-    code: Literal["factor_two", "missing_bias", "wrong_derivative"]
+    code: Literal[
+        "factor_two",
+        "missing_bias",
+        "wrong_derivative",
+        "missing_input_factor",
+        "preactivation_for_activation",
+    ]
     variant: NetworkVariant
     sigmoid_output_only: bool = False
 
@@ -54,6 +64,21 @@ MISTAKES = (
     Mistake("output_sigma", "wrong_derivative", NetworkVariant(output_prime="sigma"), True),
     Mistake("output_one", "wrong_derivative", NetworkVariant(output_prime="one"), True),
     Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")),
+    Mistake("no_input", "missing_input_factor", NetworkVariant(no_input_factor=True)),
+    Mistake(
+        "preactivation_dv", "preactivation_for_activation", NetworkVariant(preactivation_in_dv=True)
+    ),
+    Mistake(
+        "preactivation_hidden",
+        "preactivation_for_activation",
+        NetworkVariant(hidden_prime="preactivation"),
+    ),
+    Mistake(
+        "preactivation_output",
+        "preactivation_for_activation",
+        NetworkVariant(output_prime="preactivation"),
+        True,
+    ),
 )
 """Every mistake of method recognised, in the order they are tried."""
 
