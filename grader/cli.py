@@ -235,7 +235,7 @@ def grade(
     for name in lms.file_names:
         typer.echo(f"Wrote {out / name}")
     for line in lms.problems():
-        typer.echo(line, err=True)
+        typer.echo(terminal_safe(line), err=True)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
 
@@ -466,6 +466,43 @@ def variant(
     except GraderError as error:
         fail(error)
     typer.echo(render_variant_yaml(drawn, seed=template.variants.seed), nl=False)
+
+
+@app.command("sheet")
+def sheet(
+    rubric: RubricOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the handouts.")] = Path(
+        "sheets"
+    ),
+    student: StudentOption = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CSV of the class: a student_id column, a Canvas gradebook export or a "
+            "Moodle export (a handout for each student).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write each student's handout (their own numbers) and answers templates, JSON and
+    CSV, into OUT/<student>/ (a rubric with variants)."""
+    from grader.integrations.lms import roster_student_ids
+    from grader.rubric.load import load_rubric
+    from grader.run.sheets import write_sheets
+    from grader.variants.variant import Template
+
+    try:
+        if (student is None) == (roster is None):
+            raise UsageError("give one of --student ID or --roster ROSTER.csv")
+        template = Template(load_rubric(rubric), source=str(rubric))
+        students = [student] if student is not None else roster_student_ids(roster)  # type: ignore[arg-type]
+        sheets = write_sheets(template, students, out)
+    except GraderError as error:
+        fail(error)
+    redrawn = sum(1 for each in sheets if each.attempt)
+    typer.echo(
+        f"Wrote {len(sheets)} handout(s) into {out}/ ({redrawn} drawn again for a degenerate draw)"
+    )
 
 
 @app.command("schema")

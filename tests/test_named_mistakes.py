@@ -258,10 +258,10 @@ def test_nearly_delta_in_every_column_is_not_missing_input_factor(hw_key: Answer
 @pytest.mark.parametrize(
     ("answer_id", "mistake", "words"),
     [
-        ("q1c.dv.x2", {"preactivation_in_dv": True}, "pre-activation a_j"),
-        ("q1d.dv", {"preactivation_in_dv": True}, "pre-activation a_j"),
+        ("q1c.dv.x2", {"preactivation_below": True}, "pre-activations a_j"),
+        ("q1d.dv", {"preactivation_below": True}, "pre-activations a_j"),
         ("q1c.dW.x1", {"hidden_prime": "preactivation"}, "σ′ as a_j(1 − a_j)"),
-        ("q3.dE_dv", {"output_prime": "preactivation"}, "pre-activation s"),
+        ("q3.dE_dv", {"output_prime": "preactivation"}, "ŷ(1 − ŷ) as s(1 − s)"),
     ],
 )
 def test_the_preactivation_for_the_activation_is_named(
@@ -276,7 +276,7 @@ def test_the_preactivation_for_the_activation_is_named(
 
 def test_nearly_the_preactivation_is_not_named(hw_key: AnswerKey) -> None:
     """Near miss: ∂L/∂v with a_j for z_j, then 10 % off."""
-    given = 1.1 * with_mistake(hw_key, "q1c.dv.x2", preactivation_in_dv=True)
+    given = 1.1 * with_mistake(hw_key, "q1c.dv.x2", preactivation_below=True)
     assert answer(hw_key, "q1c.dv.x2", given).diagnoses == ()
 
 
@@ -464,7 +464,7 @@ def test_the_class_summary_counts_the_new_codes(hw_key: AnswerKey, tmp_path: Pat
         "d": {"q1c.dW.x3": with_mistake(hw_key, "q1c.dW.x3", no_input_factor=True)},
         "e": {"q2c.DfG": (DG(2).T @ DF(2, 4)).ravel()},
         "f": {"q2b.DF": DF(2, 4)},
-        "g": {"q1c.dv.x2": with_mistake(hw_key, "q1c.dv.x2", preactivation_in_dv=True)},
+        "g": {"q1c.dv.x2": with_mistake(hw_key, "q1c.dv.x2", preactivation_below=True)},
     }
     for student, answers in made.items():
         plain = {**base, **{k: np.asarray(v).tolist() for k, v in answers.items()}}

@@ -29,7 +29,8 @@ def edited(change: Callable[[dict[str, Any]], None]) -> str:
 
 
 def test_hw_rubric_has_the_contract_answer_ids_and_totals_100(hw_rubric: Rubric) -> None:
-    """hw.yaml names exactly CONTRACT §1's answer ids, in order, worth 100 points."""
+    """hw.yaml names exactly the homework's answer ids (question and quantity), in order,
+    worth 100 points."""
     assert [answer.id for answer in hw_rubric.answers] == [
         "q1.yhat", "q1c.dL_dyhat", "q1c.dv.x1", "q1c.dv.x2", "q1c.dv.x3",
         "q1c.dW.x1", "q1c.dW.x2", "q1c.dW.x3", "q1d.dv", "q1d.dW",
@@ -56,11 +57,15 @@ def test_models_are_frozen(hw_rubric: Rubric) -> None:
         hw_rubric.title = "changed"  # type: ignore[misc]
 
 
+NAMES = (
+    "functions: abs, acos, arccos, arcsin, arctan, asin, atan, cos, cosh, exp, ln, log, "
+    "sigmoid, sin, sinh, sqrt, tan, tanh; constants: e, pi"
+)
 BAD = {
     "unknown-key": (
         edited(lambda d: d["problems"]["net"].update(halff=True)),
         "hw.yaml: problems.net.halff: unknown key 'halff' (allowed here: W, examples, hidden, "
-        "inputs, kind, loss, output, v)",
+        "inputs, kind, layers, loss, output, training, v)",
     ),
     "W-does-not-fit-sizes": (
         edited(lambda d: d["problems"]["net"].update(W=[[0.1, 0.2]] * 3)),
@@ -73,17 +78,15 @@ BAD = {
     ),
     "unknown-function": (
         edited(
-            lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + cos(x)")
+            lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + sec(x)")
         ),
-        "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + cos(x)': unknown name "
-        "'cos' at position 15; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
-        "constants: e, pi",
+        "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + sec(x)': unknown name "
+        f"'sec' at position 15; allowed variables: x, y; {NAMES}",
     ),
     "unknown-variable": (
         edited(lambda d: d["problems"]["calc"]["functions"]["F"].update(expr=["x^2 + 2z", "3x"])),
         "hw.yaml: problems.calc.functions.F.expr[0]: expression 'x^2 + 2z': unknown name 'z' at "
-        "position 8; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
-        "constants: e, pi",
+        f"position 8; allowed variables: x, y; {NAMES}",
     ),
     "duplicate-answer-id": (
         edited(lambda d: d["answers"][3].update(id="q1c.dv.x1")),
@@ -96,8 +99,9 @@ BAD = {
     ),
     "answer-names-missing-quantity": (
         edited(lambda d: d["answers"][0].update(quantity="yhatt")),
-        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, hidden, dv, dW, loss, "
-        "gradient, jacobian, value, composition_derivative; got 'yhatt'",
+        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, loss, hidden, dv, dW, "
+        "preactivation, activation, delta, W_after, v_after, loss_after, "
+        "gradient, jacobian, hessian, value, composition_derivative; got 'yhatt'",
     ),
     "answer-names-missing-function": (
         edited(lambda d: d["answers"][11].update(function="H")),

@@ -24,6 +24,7 @@ from grader.rubric.models import (
     GradientAnswer,
     JacobianAnswer,
     NetworkAnswer,
+    NetworkProblem,
     Rubric,
     ValueAnswer,
 )
@@ -40,6 +41,8 @@ def entry_label(index: Sequence[int]) -> str:
         return f"entry {index[0] + 1}"
     if len(index) == 2:
         return f"row {index[0] + 1} col {index[1] + 1}"
+    if len(index) == 3:  # a stack of matrices, one per example (dW over all)
+        return f"example {index[0] + 1} row {index[1] + 1} col {index[2] + 1}"
     return str(tuple(i + 1 for i in index))
 
 
@@ -80,9 +83,11 @@ def entry_names(entry: KeyEntry, rubric: Rubric) -> tuple[str, ...] | None:
     shape = entry.shape
     if not shape:
         return None
-    if isinstance(answer, NetworkAnswer):
-        return _network_names(answer, shape)
     problem = rubric.problems.get(answer.problem)
+    if isinstance(answer, NetworkAnswer):
+        return _network_names(
+            answer, problem if isinstance(problem, NetworkProblem) else None, shape
+        )
     if not isinstance(problem, FunctionsProblem):
         return None
     return _function_names(entry, problem, shape)
@@ -94,29 +99,48 @@ def _loss_letter(title: str | None) -> str:
     return found.group(1) if found else "L"
 
 
-def _network_names(answer: NetworkAnswer, shape: tuple[int, ...]) -> tuple[str, ...] | None:
+_UNIT_SYMBOL = {"preactivation": "a", "activation": "h", "delta": "δ", "hidden": "z"}
+
+
+def _network_names(
+    answer: NetworkAnswer, problem: NetworkProblem | None, shape: tuple[int, ...]
+) -> tuple[str, ...] | None:
+    """∂L/∂w₁₂, ∂L/∂v₀, z₂, δ₁, ŷ₂ (a vector output), each '(example i)' over all examples
+    and '(layer l)' in a network given by layers."""
     stacked = answer.example == "all"
     inner = shape[1:] if stacked else shape
     loss = _loss_letter(answer.title)
-    own: list[str] | None
-    if answer.quantity == "dv" and len(inner) == 1:
-        own = [f"∂{loss}/∂v{subscript(k)}" for k in range(inner[0])]
-    elif answer.quantity == "dW" and len(inner) == 2:
-        own = [f"∂{loss}/∂w{subscript(j + 1, k)}" for j in range(inner[0]) for k in range(inner[1])]
-    elif answer.quantity == "hidden" and len(inner) == 1:
-        own = [f"z{subscript(j + 1)}" for j in range(inner[0])]
+    quantity = answer.quantity
+    own: list[str] | None = None
+    if quantity in ("dv", "v_after") and len(inner) == 1:
+        symbol = f"∂{loss}/∂v" if quantity == "dv" else "v"
+        own = [f"{symbol}{subscript(k)}" for k in range(inner[0])]
+    elif quantity in ("dW", "W_after") and len(inner) == 2:
+        symbol = f"∂{loss}/∂w" if quantity == "dW" else "w"
+        own = [f"{symbol}{subscript(j + 1, k)}" for j in range(inner[0]) for k in range(inner[1])]
+    elif quantity in _UNIT_SYMBOL and len(inner) == 1:
+        symbol = _UNIT_SYMBOL[quantity]
+        own = [f"{symbol}{subscript(j + 1)}" for j in range(inner[0])]
+    elif quantity in ("yhat", "dL_dyhat") and len(inner) == 1:  # several output units
+        symbol = "ŷ" if quantity == "yhat" else f"∂{loss}/∂ŷ"
+        own = [f"{symbol}{subscript(k + 1)}" for k in range(inner[0])]
     elif not inner:
         own = []
-    else:
-        own = None
-    if not stacked:
-        return tuple(own) if own else None
-    examples = range(1, shape[0] + 1)
     if own is None:
         return None
+    layered = problem is not None and problem.layers is not None
+    where = [f"layer {answer.layer}"] if layered and answer.layer is not None else []
+    if not stacked:
+        if not own:
+            return None
+        return tuple(f"{name} ({', '.join(where)})" if where else name for name in own)
     if not own:
-        return tuple(f"example {i}" for i in examples)
-    return tuple(f"{name} (example {i})" for i in examples for name in own)
+        return tuple(f"example {i}" for i in range(1, shape[0] + 1))
+    return tuple(
+        f"{name} ({', '.join([*where, f'example {i}'])})"
+        for i in range(1, shape[0] + 1)
+        for name in own
+    )
 
 
 def _function_names(

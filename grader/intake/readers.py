@@ -37,6 +37,7 @@ import stat
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -615,6 +616,10 @@ def read_json(
 
 # --- CSV ----------------------------------------------------------------------------
 
+EXPECTS_COLUMN = "expects"
+"""A third column of a ``question,answer`` file saying what each answer expects (the
+answers template of ``grader sheet``): not an answer, skipped."""
+
 
 def sniff_delimiter(first_line: str) -> str:
     """The delimiter of a header line: the most frequent of , ; tab outside quotes (in
@@ -653,8 +658,23 @@ def csv_table(text: str, source: str, delimiter: str | None = None) -> list[CsvR
     if delimiter is None:
         delimiter = sniff_delimiter(_first_line(text))
     # A cell is as long as the file allows; each answer's own cap is grader.intake.values'.
-    # (csv's limit is process-wide; it is only ever raised, never lowered.)
-    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    with _field_size_limit(len(text) + 1):
+        return _csv_table(text, source, delimiter)
+
+
+@contextmanager
+def _field_size_limit(size: int) -> Iterator[None]:
+    """csv's cap on a cell raised to at least ``size`` while reading, then put back (it
+    is process-wide: a program that reads CSVs after grading keeps its own)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _csv_table(text: str, source: str, delimiter: str) -> list[CsvRow]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(iter(lines), delimiter=delimiter)
     rows: list[CsvRow] = []
@@ -735,7 +755,10 @@ def read_csv(
     header = [_header_name(cell) for cell in rows[0].cells]
     if header[:2] == ["question", "answer"]:
         student_id = where.default(source)
-        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits)]
+        notes = header[2:3] == [EXPECTS_COLUMN]
+        return [
+            _read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits, notes)
+        ]
     if header[:1] == ["student_id"]:
         if classes:
             return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
@@ -779,7 +802,10 @@ def _read_student_csv(
     student_id: str,
     decimal_comma: bool,
     limits: Limits,
+    notes: bool = False,
 ) -> Submission:
+    """``notes``: the third column is the ``expects`` column of a ``grader sheet``
+    template (what each answer expects), skipped."""
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = [row.problem for row in rows if row.problem is not None]
@@ -791,7 +817,7 @@ def _read_student_csv(
         question = renamed.get(question, question)
         if not question:
             continue
-        if len(row) > 2 and any(cell.strip() for cell in row[2:]):
+        if len(row) > 2 and any(cell.strip() for cell in row[2 + notes :]):
             warnings.append(
                 f"line {number}: {_short(question)}: more cells than 'question,answer' "
                 "(put a vector or matrix in quotes); only the first answer cell was read"
@@ -858,7 +884,9 @@ def _read_class_csv(
         )
     others = [each for each in _DELIMITERS if each != delimiter]
     stem = Path(source).stem
-    for row in rows[1:]:
+    most = limits.max_rows_per_file
+    beyond = rows[1 + most :]
+    for row in rows[1 : 1 + most]:
         number, cells = row.line, row.cells
         where = f"{source} line {number}"
         spans = f"lines {number}-{row.last}: " if row.last > number else ""
@@ -922,6 +950,15 @@ def _read_class_csv(
             ]
         answers = {name: cell for name, cell in zip(columns, cells[1:], strict=False) if name}
         yield Submission(student_id, where, answers, tuple(warnings), decimal_comma)
+    if beyond:
+        first, last = beyond[0].line, beyond[-1].last
+        yield Unreadable(
+            fallback_id(f"{stem} lines {first}-{last}"),
+            f"{source} line {first}",
+            f"lines {first}-{last}: {len(beyond):,} rows more than the {most:,} students one "
+            "file may give (Limits.max_rows_per_file): not read; split the file, or raise the "
+            f"limit (grade --limit max_rows_per_file={most + len(beyond)})",
+        )
 
 
 @functools.lru_cache(maxsize=16)

@@ -1,4 +1,5 @@
-"""The gradebook CSV (CONTRACT §3): one row per student, points per answer id."""
+"""The gradebook CSV (README.md, "What `grade` writes"): one row per student, points per
+answer id."""
 
 from __future__ import annotations
 

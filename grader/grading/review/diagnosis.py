@@ -238,7 +238,10 @@ def node_alternatives(
     if swapped is None:
         return []
     selector, code = swapped
-    node = f"{answer.problem}.{answer.quantity}[{selector}]"
+    suffix = f"[{answer.example}]"
+    if not entry.node.endswith(suffix):
+        return []
+    node = f"{entry.node[: -len(suffix)]}[{selector}]"
     base = graphs.base
     if node not in base.graph:
         return []
