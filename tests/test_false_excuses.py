@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from grader import AnswerKey, Submission, grade_submission
+from grader import AnswerKey, Submission, grade_submission, load_rubric, solve
 from grader.solver.key import Expressions
+
+from .conftest import RUBRICS
 
 WRONG_ANSWERS = 10_000
 BOUND = 0.015
@@ -107,6 +109,23 @@ def test_random_wrong_answers_are_almost_never_excused(
     wide-sigmoid.yaml, fewer than 1.5 % get a diagnosis or carried-forward credit, and
     fewer than 0.5 % of those wrong by a factor of 1.6-40."""
     tally = random_class([hw_key, wide_key], seed=20240501)
+    report = ", ".join(f"{size}: {tally.rate(size):.2%}" for size in SIZES)
+    assert sum(tally.wrong.values()) >= WRONG_ANSWERS
+    assert tally.rate() < BOUND, f"{tally.rate():.2%} excused ({report}; {dict(tally.codes)})"
+    assert tally.rate("×1.6-40") < LARGE_BOUND, report
+
+
+@pytest.mark.slow
+def test_random_wrong_answers_to_layered_networks_and_training_are_almost_never_excused() -> None:
+    """The same over deep-softmax.yaml (tanh, ReLU, softmax, cross-entropy) and
+    hw-training.yaml (the weights and loss after a step), whose answers add the new named
+    mistakes (each activation's wrong derivative, the step's mistakes, another learning
+    rate, a layer transposed) and the nearer-than-the-start rule: fewer than 1.5 %
+    (measured: 0.87 %), and none of those wrong by a factor of 1.6-40 (measured: 0)."""
+    keys = [
+        solve(load_rubric(RUBRICS / name)) for name in ("deep-softmax.yaml", "hw-training.yaml")
+    ]
+    tally = random_class(keys, seed=20240501)
     report = ", ".join(f"{size}: {tally.rate(size):.2%}" for size in SIZES)
     assert sum(tally.wrong.values()) >= WRONG_ANSWERS
     assert tally.rate() < BOUND, f"{tally.rate():.2%} excused ({report}; {dict(tally.codes)})"
