@@ -173,3 +173,69 @@ def test_schema_command_prints_the_rubric_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert set(schema["required"]) >= {"schema_version", "title", "problems", "answers"}
     assert schema["properties"]["schema_version"]["const"] == 1
+
+
+# --------------------------------------------------------------------------- duplicate keys
+def _twice(after: str, line: str) -> str:
+    """hw.yaml with ``line`` inserted after the first line that starts with ``after``."""
+    lines = HW.splitlines(keepends=True)
+    at = next(i for i, text in enumerate(lines) if text.startswith(after)) + 1
+    return "".join([*lines[:at], line, *lines[at:]])
+
+
+def _line_of(text: str, start: str, nth: int = 0) -> int:
+    return [i for i, t in enumerate(text.splitlines(), 1) if t.startswith(start)][nth]
+
+
+@pytest.mark.parametrize(
+    ("after", "extra", "key_path", "key"),
+    [
+        # a function defined twice
+        ('      f: {variables: [x, y], expr: "(2x + 3y)^2"}', '      f: {variables: [x], '
+         'expr: "x"}\n', "problems.calc.functions", "f"),
+        # a problem defined twice
+        ("  calc:", "", "problems", "calc"),
+        # a top-level key given twice
+        ("title:", 'title: "again"\n', "", "title"),
+        # a tolerance key given twice inside a flow mapping's block parent
+        ("  tolerance:", "  partial_credit: all_or_nothing\n", "defaults", "partial_credit"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_refuses_the_rubric_naming_the_key_and_both_lines(
+    after: str, extra: str, key_path: str, key: str
+) -> None:
+    """YAML would keep the last value silently; the rubric is refused instead."""
+    if after == "  calc:":  # the whole problem again, under the same name
+        text = HW.replace(
+            "\n  # Problem 2d",
+            "\n  calc:\n    kind: functions\n    functions:\n"
+            '      g: {variables: [x], expr: "x"}\n\n  # Problem 2d',
+            1,
+        )
+    else:
+        text = _twice(after, extra)
+    prefix = extra.split(":")[0] + ":" if extra else after
+    first, second = _line_of(text, prefix), _line_of(text, prefix, 1)
+    with pytest.raises(RubricError) as caught:
+        parse_rubric(text, source="hw.yaml")
+    where = f"{key_path}: " if key_path else ""
+    assert str(caught.value) == (
+        f"hw.yaml: {where}the key '{key}' is given twice, at line {first} and at line "
+        f"{second} (keep one)"
+    )
+
+
+def test_a_key_twice_inside_a_flow_mapping_is_refused() -> None:
+    """{id: a, points: 1, points: 2} in one answer is refused too."""
+    text = HW.replace("example: 1, points: 6}", "example: 1, points: 6, points: 60}", 1)
+    with pytest.raises(RubricError, match=r"answers\[2\]: the key 'points' is given twice, at "):
+        parse_rubric(text, source="hw.yaml")
+
+
+def test_merge_keys_are_not_duplicates_and_only_plain_data_is_built() -> None:
+    """`<<: *net` and overriding a merged key are fine (hw.yaml uses both); a Python tag is
+    still refused as by yaml.safe_load."""
+    rubric = parse_rubric(HW)
+    assert rubric.problems["net_sigmoid"].output == "sigmoid"  # type: ignore[union-attr]
+    with pytest.raises(RubricError, match="YAML does not parse"):
+        parse_rubric("title: !!python/object/apply:os.system ['true']\n")

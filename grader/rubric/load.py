@@ -1,5 +1,6 @@
-"""Reading a rubric file: YAML (``yaml.safe_load`` only), then the models, then the checks
-that span fields (shapes, references, expressions).
+"""Reading a rubric file: YAML (a ``yaml.SafeLoader`` that also refuses a key given twice in
+one mapping), then the models, then the checks that span fields (shapes, references,
+expressions).
 
 Every failure is one ``RubricError`` naming the file, the key path (``problems.net.W``)
 and what was expected; never a raw YAML or pydantic traceback.
@@ -64,10 +65,69 @@ def load_rubric(path: str | Path) -> Rubric:
     return parse_rubric(text, source=str(path))
 
 
+class _DuplicateKeyError(Exception):
+    """A mapping of the YAML holds one key twice (raised out of the loader, then worded)."""
+
+    def __init__(self, key: object, where: str, first: int, second: int) -> None:
+        super().__init__(key)
+        self.key, self.where, self.first, self.second = key, where, first, second
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (so only plain data is built) that refuses a mapping holding
+    one key twice, which ``safe_load`` would silently resolve to the last value (a problem
+    or a function defined twice, an answer's ``points`` written twice)."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._check_unique_keys(node)
+        return super().construct_document(node)
+
+    def _check_unique_keys(self, root: yaml.Node) -> None:
+        seen: set[int] = set()  # an anchored node is checked once, however often it is used
+        stack: list[tuple[yaml.Node, str]] = [(root, "")]
+        while stack:
+            node, where = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                lines: dict[object, int] = {}
+                for key_node, value_node in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *anchor
+                        stack.append((value_node, where))
+                        continue
+                    key = self._key_of(key_node)
+                    line = key_node.start_mark.line + 1
+                    if key in lines:
+                        raise _DuplicateKeyError(key, where, lines[key], line)
+                    lines[key] = line
+                    name = key if isinstance(key, str) else repr(key)
+                    stack.append((value_node, f"{where}.{name}" if where else str(name)))
+
+    def _key_of(self, node: yaml.Node) -> object:
+        if isinstance(node, yaml.ScalarNode):
+            key = self.construct_object(node)
+            try:
+                hash(key)
+            except TypeError:
+                return ("<unhashable>", id(node))
+            return key
+        return ("<collection>", id(node))  # a list or mapping as a key: never equal here
+
+
 def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
     """Parse rubric YAML text; ``source`` names it in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+    except _DuplicateKeyError as twice:
+        raise RubricError(
+            f"the key '{twice.key}' is given twice, at line {twice.first} and at line "
+            f"{twice.second} (keep one)",
+            path=source,
+            key=twice.where or None,
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
