@@ -453,7 +453,7 @@ class _Cell:
             if blocks[-1][0] == blocks[-1][1]:
                 blocks.pop()  # a trailing '|'
             self.deeper(level, 3)
-            return [self.block(*block, level) for block in blocks]
+            return [self.block(*block) for block in blocks]
         rows = self.split(start, end, ";")
         if len(rows) > 1:
             if rows[-1][0] == rows[-1][1]:
@@ -470,18 +470,20 @@ class _Cell:
             return row
         return None
 
-    def block(self, start: int, end: int, level: int) -> list[Any]:
-        """One matrix of a stack (rows separated by ';', or a bracketed list), as rows."""
-        parsed = self.parse(start, end, level + 1)
-        if not isinstance(parsed, list):
-            return [[parsed]]
-        rows = parsed if parsed and isinstance(parsed[0], list) else [parsed]
-        for row in rows:
-            if isinstance(row, list) and any(isinstance(each, list) for each in row):
-                raise AnswerError(
-                    "each matrix of a stack (matrices separated by '|') is rows of numbers"
-                )
-        return rows
+    def block(self, start: int, end: int) -> list[Any]:
+        """One matrix of a stack, its rows separated by ';' (or a bracketed list)."""
+        start, end = self.unwrap(*self.strip(start, end))
+        rows = self.split(start, end, ";")
+        if len(rows) > 1:
+            if rows[-1][0] == rows[-1][1]:
+                rows.pop()
+            return [self.row(*row) for row in rows]
+        parsed = self.parse(start, end, 1)
+        if isinstance(parsed, list) and parsed and isinstance(parsed[0], list):
+            return parsed
+        if isinstance(parsed, list) and any(isinstance(item, list) for item in parsed):
+            self.deeper(self.max_depth, 1)  # one row of the matrix holding lists ('|,0 0')
+        return [parsed] if isinstance(parsed, list) else [[parsed]]
 
     def deeper(self, level: int, by: int) -> None:
         if level + by > self.max_depth:
