@@ -599,6 +599,22 @@ LOOSE = [
 ]
 
 
+@pytest.mark.parametrize("tolerance", LOOSE, ids=lambda t: t["mode"] + str(len(t)))
+def test_the_starting_weights_earn_nothing_however_loose_the_tolerance(
+    tolerance: dict[str, Any],
+) -> None:
+    """The step is tiny (η = 0.002) and the tolerance loose: the unchanged weights are
+    within it but nearer the start than the update, so they earn nothing, except the dead
+    unit's weights (its row below, its weight above), whose exact change is zero."""
+    key = step_key(tolerance)
+    start = {"W1": STEP["layers"][0]["W"], "W2": STEP["layers"][1]["W"]}
+    result = grade_submission(Submission("lazy", "lazy.json", start), key)
+    w1, w2 = result.item("W1"), result.item("W2")
+    # the dead unit's row of W1 and its weight in W2 do not move: those entries are right
+    assert w1.score == pytest.approx(3.0) and set(w1.wrong_entries) == {(0, 0), (0, 1), (0, 2)}
+    assert w2.score == pytest.approx(1.0) and set(w2.wrong_entries) == {(0, 0), (0, 1)}
+
+
 @pytest.mark.parametrize("tolerance", [{"mode": "relative", "rtol": 0.02}, *LOOSE])
 def test_sensibly_rounded_updated_weights_are_right(tolerance: dict[str, Any]) -> None:
     """The update rounded to 5 decimals (the step is ~1e-3): full marks."""
@@ -615,6 +631,21 @@ def test_sensibly_rounded_updated_weights_are_right(tolerance: dict[str, Any]) -
         assert np.all(
             np.abs(moved[moved != 0]) > 2e-5
         )  # the rounding (5e-6) is finer than the step
+
+
+def test_the_shorthand_v_after_must_be_stepped_too() -> None:
+    """v_after in the shorthand: the starting v earns nothing under a loose tolerance."""
+    short = {**SHORTHAND, "training": {"learning_rate": 0.001}}
+    answers = [{"id": "v", "problem": "s", "quantity": "v_after", "points": 4}]
+    rubric = rubric_of({"s": short}, answers)
+    rubric["defaults"] = {"tolerance": {"mode": "relative", "rtol": 0.9}}
+    key = solve(parse_rubric(yaml.safe_dump(rubric)))
+    lazy = grade_submission(Submission("lazy", "lazy.json", {"v": short["v"]}), key)
+    assert lazy.score == 0
+    exact = key.to_json()["v"]
+    assert worst_relative_error(Reference(short).quantity(answers[0]), exact) <= TOLERANCE
+    done = grade_submission(Submission("done", "d.json", {"v": np.round(exact, 6).tolist()}), key)
+    assert done.score == 4
 
 
 # --- rubrics that must be refused ----------------------------------------------------------
@@ -1011,9 +1042,21 @@ def test_every_random_key_graded_as_a_submission_earns_full_marks() -> None:
         )
 
 
+def matlab(value: Any) -> str:
+    """A cell MATLAB-style: `1 2 3`, `1 2; 3 4`, and a stack of matrices joined by `|`."""
+    if not isinstance(value, list):
+        return repr(value)
+    if not isinstance(value[0], list):
+        return " ".join(map(repr, value))
+    if not isinstance(value[0][0], list):
+        return "; ".join(" ".join(map(repr, row)) for row in value)
+    return " | ".join(matlab(matrix) for matrix in value)
+
+
 def test_grade_on_json_and_csv_submissions_of_3d_answers_gives_full_marks(tmp_path: Path) -> None:
-    """`grade` on a folder: a JSON file (nested lists), a question,answer CSV and a
-    whole-class CSV whose cells hold dW over `all` as JSON-style nested lists; all 100 %."""
+    """`grade` on a folder: a JSON file (nested lists), question,answer CSVs and a
+    whole-class CSV whose cells hold dW over `all` as JSON-style nested lists or as
+    MATLAB-style matrices separated by `|` (docs/rubric.md); all 100 %."""
     problem = random_case(7)
     answers = every_answer(problem)
     path = write_rubric(tmp_path, rubric_of({"net": problem}, answers))
@@ -1033,11 +1076,15 @@ def test_grade_on_json_and_csv_submissions_of_3d_answers_gives_full_marks(tmp_pa
         writer.writerow(["student_id", *key])
         for student in ("carol", "dan"):
             writer.writerow([student, *(json.dumps(value) for value in key.values())])
+    with (subs / "erin.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["question", "answer"])
+        writer.writerows([answer_id, matlab(value)] for answer_id, value in key.items())
     run = grader_cli("grade", subs, "--rubric", path, "--out", tmp_path / "out")
     assert run.returncode == 0, run.stdout + run.stderr
     with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert sorted(row["student_id"] for row in rows) == ["alice", "bob", "carol", "dan"]
+    assert sorted(row["student_id"] for row in rows) == ["alice", "bob", "carol", "dan", "erin"]
     assert all(float(row["percent"]) == 100.0 for row in rows), [
         (r["student_id"], r["percent"]) for r in rows
     ]
