@@ -24,7 +24,9 @@ from grader.grading.results import StudentResult
 from grader.intake.readers import read_entry
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
+from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
+from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
 from grader.run.output import FileNames, staging
 from grader.run.parallel import grade_in_workers
@@ -49,6 +51,8 @@ class BatchReport:
     conflicts: tuple[str, ...] = ()
     """Student ids submitted more than once, each with the sources (the later counts):
     for the instructor to check who is who."""
+    similar: int | None = None
+    """How many pairs ``similar.csv`` lists (None: the copy check did not run, a shard)."""
 
     @property
     def exit_code(self) -> int:
@@ -66,16 +70,19 @@ def write_outputs(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/`` (and ``exports``) whole,
-    or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv`` (and
+    ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
     counts in the gradebook and the feedback, and says so.
     """
     prepared = (prepare(result, key) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )
 
 
 def write_prepared(
@@ -85,12 +92,17 @@ def write_prepared(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
     Streams: each student's record and feedback are written as they come, their
     gradebook row goes to a temporary file (``grader.run.rows``); only the row's position
-    by student id stays in memory.
+    by student id stays in memory, with what the copy check needs of each
+    (``grader.run.copies``). When the class is complete, the copy check names the
+    answers that are another student's variant (their records, feedback and rows are
+    written again) and writes ``similar.csv``; ``copy_check=False`` (a shard, which is
+    not the whole class) leaves both out.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
@@ -99,6 +111,9 @@ def write_prepared(
     conflicts: dict[str, list[str]] = {}
     names = FileNames()
     rows = RowStore()
+    check = CopyCheck(key)
+    last_line: dict[str, int] = {}
+    similar: int | None = None
     try:
         with staging(out_dir) as stage, _writing(out_dir):
             feedback_dir = stage / "feedback"
@@ -106,7 +121,7 @@ def write_prepared(
             with (stage / "results.jsonl").open(
                 "w", encoding="utf-8", newline="\n", errors=UNENCODABLE
             ) as jsonl:
-                for each in prepared:
+                for line, each in enumerate(prepared):
                     position = positions.get(each.student_id)
                     if position is not None:
                         earlier = rows[position]
@@ -116,6 +131,9 @@ def write_prepared(
                     else:
                         positions[each.student_id] = rows.append(each.row)
                     jsonl.write(each.record + "\n")
+                    if copy_check:
+                        check.add(line, each.probe)
+                        last_line[each.student_id] = line
                     name = names(each.student_id)
                     (feedback_dir / f"{name}.md").write_bytes(
                         each.feedback.encode("utf-8", UNENCODABLE)
@@ -124,6 +142,14 @@ def write_prepared(
                         unreadable.append(f"{each.source}: {each.error}")
                     if on_result is not None:
                         on_result(each)
+            if copy_check:
+                findings = check.finish()
+                similar = len(findings.pairs)
+                if findings.copied:
+                    _name_copies(stage, findings, key, rows, positions, last_line, names)
+                (stage / SIMILAR).write_text(
+                    render_similar(findings.pairs), encoding="utf-8", newline="", errors=UNENCODABLE
+                )
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
@@ -139,13 +165,48 @@ def write_prepared(
         f"{student_id}: {', '.join(sources)} (the last counts)"
         for student_id, sources in conflicts.items()
     )
-    return BatchReport(summary, len(rows), tuple(unreadable), listed)
+    return BatchReport(summary, len(rows), tuple(unreadable), listed, similar)
 
 
 UNENCODABLE = "backslashreplace"
 """A text a student wrote can hold what UTF-8 cannot encode (a lone surrogate from a JSON
 ``\\ud800`` escape): it is written as its escape, which JSON reads back as it was, rather
 than stopping the batch."""
+
+
+def _name_copies(
+    stage: Path,
+    findings: CopyFindings,
+    key: AnswerKey,
+    rows: RowStore,
+    positions: dict[str, int],
+    last_line: dict[str, int],
+    names: FileNames,
+) -> None:
+    """Write again the record (and, for the submission that counts, the feedback and
+    gradebook row) of each submission with another student's answers."""
+    path = stage / "results.jsonl"
+    staged = path.with_name("results.jsonl.copies")
+    with (
+        path.open(encoding="utf-8", newline="\n") as old,
+        staged.open("w", encoding="utf-8", newline="\n", errors=UNENCODABLE) as new,
+    ):
+        for line, text in enumerate(old):
+            found = findings.copied.get(line)
+            if found is None:
+                new.write(text)
+                continue
+            result = restore(json.loads(text), key)
+            other, answer_ids = found
+            named = name_copied(result, other, answer_ids, key.for_student(result.student_id))
+            again = prepare(named, key)
+            new.write(again.record + "\n")
+            if last_line.get(again.student_id) == line:
+                rows.replace(positions[again.student_id], again.row)
+                (stage / "feedback" / f"{names(again.student_id)}.md").write_bytes(
+                    again.feedback.encode("utf-8", UNENCODABLE)
+                )
+    staged.replace(path)
 
 
 def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepared:
@@ -198,6 +259,10 @@ def grade_path(
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
+        if shard is not None:
+            # a shard is not the whole class: no copy check, and no similar.csv of an
+            # earlier run left to be taken for this one's
+            (out_dir / SIMILAR).unlink(missing_ok=True)
         return _grade_entries(
             entries,
             key,
@@ -206,6 +271,7 @@ def grade_path(
             exports=exports,
             jobs=jobs,
             limits=limits,
+            copy_check=shard is None,
         )
 
 
@@ -269,6 +335,7 @@ def _grade_entries(
     exports: Sequence[Export],
     jobs: int,
     limits: Limits,
+    copy_check: bool,
 ) -> BatchReport:
     if jobs > 1:
         prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs, limits)
@@ -281,4 +348,6 @@ def _grade_entries(
         )
         results = grade_all(submissions, key, limits=limits)
         prepared = (prepare(result, key) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )
