@@ -235,7 +235,7 @@ def grade(
     for name in lms.file_names:
         typer.echo(f"Wrote {out / name}")
     for line in lms.problems():
-        typer.echo(line, err=True)
+        typer.echo(terminal_safe(line), err=True)
     _print_similar(report, out)
     _print_problems(report)
     raise typer.Exit(report.exit_code)

@@ -126,7 +126,7 @@ EXPECTED: dict[str, list[Outcome]] = {
     "formula-injection-ids.csv": [Outcome("q2d.yhat", "correct", "Correct.")],
     "nested-parentheses.json": [
         Outcome("q2d.yhat", "unreadable", "too long for a number (at most 1,000)"),
-        Outcome("q1.yhat", "unreadable", "lists nested more than 2 deep"),
+        Outcome("q1.yhat", "unreadable", "lists nested more than 3 deep"),
         Outcome("q2a.grad_f", "unreadable", "the limit is max_length=10000"),
     ],
     "hundred-thousand-terms.json": [

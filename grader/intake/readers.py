@@ -884,7 +884,9 @@ def _read_class_csv(
         )
     others = [each for each in _DELIMITERS if each != delimiter]
     stem = Path(source).stem
-    for row in rows[1:]:
+    most = limits.max_rows_per_file
+    beyond = rows[1 + most :]
+    for row in rows[1 : 1 + most]:
         number, cells = row.line, row.cells
         where = f"{source} line {number}"
         spans = f"lines {number}-{row.last}: " if row.last > number else ""
@@ -948,6 +950,15 @@ def _read_class_csv(
             ]
         answers = {name: cell for name, cell in zip(columns, cells[1:], strict=False) if name}
         yield Submission(student_id, where, answers, tuple(warnings), decimal_comma)
+    if beyond:
+        first, last = beyond[0].line, beyond[-1].last
+        yield Unreadable(
+            fallback_id(f"{stem} lines {first}-{last}"),
+            f"{source} line {first}",
+            f"lines {first}-{last}: {len(beyond):,} rows more than the {most:,} students one "
+            "file may give (Limits.max_rows_per_file): not read; split the file, or raise the "
+            f"limit (grade --limit max_rows_per_file={most + len(beyond)})",
+        )
 
 
 @functools.lru_cache(maxsize=16)

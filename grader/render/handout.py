@@ -90,7 +90,7 @@ def _problem_numbers(rubric: Rubric) -> dict[str, int]:
 
 
 def _network_identity(problem: NetworkProblem) -> str:
-    return repr((problem.inputs, problem.hidden, problem.W, problem.v))
+    return repr((problem.inputs, problem.hidden, problem.W, problem.v, problem.layers))
 
 
 def _number(value: float) -> str:
@@ -98,13 +98,16 @@ def _number(value: float) -> str:
 
 
 def _network(problem: NetworkProblem, shown: dict[str, str], numbers: dict[str, int]) -> list[str]:
+    if problem.layers is not None:
+        return _layers(problem)
+    hidden, W, v = problem.hidden or 0, problem.W or [], problem.v or []
     inputs = " + ".join(f"w_{{j{k}}} x_{k}" for k in range(1, problem.inputs + 1))
-    output_sum = "v_0 + " + " + ".join(f"v_{j} z_{j}" for j in range(1, problem.hidden + 1))
+    output_sum = "v_0 + " + " + ".join(f"v_{j} z_{j}" for j in range(1, hidden + 1))
     output = f"\\sigma({output_sum})" if problem.output == "sigmoid" else output_sum
     loss = r"\tfrac{1}{2}(\hat{y} - y)^2" if problem.loss.half else r"(\hat{y} - y)^2"
     lines = [
-        f"A network with {problem.inputs} inputs, {problem.hidden} hidden sigmoid units and "
-        f"a {problem.output} output. Hidden unit j = 1..{problem.hidden}: "
+        f"A network with {problem.inputs} inputs, {hidden} hidden sigmoid units and "
+        f"a {problem.output or 'linear'} output. Hidden unit j = 1..{hidden}: "
         f"$z_j = \\sigma(w_{{j0}} + {inputs})$, σ the logistic sigmoid; output "
         f"$\\hat{{y}} = {output}$. Loss per example $L = {loss}$.",
         "",
@@ -112,19 +115,57 @@ def _network(problem: NetworkProblem, shown: dict[str, str], numbers: dict[str, 
     earlier = shown.get(_network_identity(problem))
     if earlier is not None:
         lines += [f"The weights are those of Problem {numbers[earlier]}:", ""]
-    for j, row in enumerate(problem.W, start=1):
+    for j, row in enumerate(W, start=1):
         cells = ", ".join(
             f"\\overset{{w_{{{j}{k}}}}}{{{_number(value)}}}" for k, value in enumerate(row)
         )
         lines += [f"$$W_{j} = ({cells})$$", ""]
-    cells = ", ".join(
-        f"\\overset{{v_{k}}}{{{_number(value)}}}" for k, value in enumerate(problem.v)
-    )
+    cells = ", ".join(f"\\overset{{v_{k}}}{{{_number(value)}}}" for k, value in enumerate(v))
     lines += [f"$$V = ({cells})$$", ""]
+    lines += _examples(problem)
+    return lines[:-1]
+
+
+def _target(y: float | list[float]) -> str:
+    return "(" + ", ".join(map(_number, y)) + ")" if isinstance(y, list) else _number(y)
+
+
+def _examples(problem: NetworkProblem) -> list[str]:
+    lines = []
     for i, example in enumerate(problem.examples, start=1):
         x = ", ".join(_number(value) for value in example.x)
-        lines += [f"$$x_{i}, y_{i} = [({x}), {_number(example.y)}]$$", ""]
-    return lines[:-1]
+        lines += [f"$$x_{i}, y_{i} = [({x}), {_target(example.y)}]$$", ""]
+    return lines
+
+
+def _layers(problem: NetworkProblem) -> list[str]:
+    """A network given layer by layer: each layer's activation and weight rows."""
+    layers = problem.layers or []
+    loss = problem.loss.kind.replace("_", "-")
+    if problem.loss.kind == "squared":
+        loss = (
+            r"$\tfrac{1}{2}\sum_k(\hat{y}_k - y_k)^2$"
+            if problem.loss.half
+            else (r"$\sum_k(\hat{y}_k - y_k)^2$")
+        )
+    lines = [
+        f"A network with {problem.inputs} inputs and {len(layers)} layers: layer l computes "
+        "$a_l = W_l [1; h_{l-1}]$ and $h_l = f_l(a_l)$, with $h_0 = x$ and $\\hat{y} = h_L$; "
+        f"row j of $W_l$ is $(w_{{j0}}, w_{{j1}}, …)$, the bias first. Loss per example: {loss}.",
+        "",
+    ]
+    for number, layer in enumerate(layers, start=1):
+        lines += [f"Layer {number}: {layer.units} {layer.activation} units.", ""]
+        for j, row in enumerate(layer.W, start=1):
+            lines += [f"$$W_{{{number}}}[{j}] = ({', '.join(map(_number, row))})$$", ""]
+    if problem.training is not None:
+        training = problem.training
+        lines += [
+            f"Training: {training.steps} step(s) of gradient descent on the {training.batch} "
+            f"of the per-example gradients, learning rate η = {_number(training.learning_rate)}.",
+            "",
+        ]
+    return lines + _examples(problem)
 
 
 def _functions(problem: FunctionsProblem) -> list[str]:
@@ -144,6 +185,12 @@ _QUANTITIES = {
     "dv": "∂L/∂v = (∂L/∂v_0, …, ∂L/∂v_{h})",
     "dW": "∂L/∂W, row j = (∂L/∂w_j0, …, ∂L/∂w_j{n})",
     "loss": "L",
+    "preactivation": "the pre-activations a_l of layer {l}",
+    "activation": "the activations h_l of layer {l}",
+    "delta": "δ_l = ∂L/∂a_l of layer {l}",
+    "W_after": "the weights of layer {l} after training",
+    "v_after": "the output weights v after training",
+    "loss_after": "L after training",
 }
 
 
@@ -151,11 +198,16 @@ def _asked(answer: Answer, rubric: Rubric) -> str:
     """What an answer asks for, in words."""
     if isinstance(answer, NetworkAnswer):
         problem = rubric.problems[answer.problem]
-        hidden = problem.hidden if isinstance(problem, NetworkProblem) else 0
+        hidden = problem.hidden or 0 if isinstance(problem, NetworkProblem) else 0
         inputs = problem.inputs if isinstance(problem, NetworkProblem) else 0
         text = _QUANTITIES[answer.quantity].replace("{h}", str(hidden)).replace("{n}", str(inputs))
+        if answer.layer is not None and answer.quantity == "dW":
+            text = f"∂L/∂W_{answer.layer}, row j = (∂L/∂w_j0, …)"
+        text = text.replace("{l}", str(answer.layer or 1))
         selector = answer.example
-        if selector == "all":
+        if selector is None:
+            pass
+        elif selector == "all":
             text += ", one per example (examples 1, 2, … in order)"
         elif selector == "sum":
             text += ", summed over the examples"
@@ -196,9 +248,13 @@ def _example(entry: KeyEntry) -> str:
     if len(shape) == 1:
         return "[" + ", ".join(f"a{k + 1}" for k in range(shape[0])) + "]"
     rows = (
-        "[" + ", ".join(f"a{r + 1}{c + 1}" for c in range(shape[1])) + "]" for r in range(shape[0])
+        "[" + ", ".join(f"a{r + 1}{c + 1}" for c in range(shape[-1])) + "]"
+        for r in range(shape[-2])
     )
-    return "[" + ", ".join(rows) + "]"
+    matrix = "[" + ", ".join(rows) + "]"
+    if len(shape) == 3:  # one matrix per example
+        return "[" + ", ".join([matrix] * min(shape[0], 2)) + (", …]" if shape[0] > 2 else "]")
+    return matrix
 
 
 def expects(entry: KeyEntry, rubric: Rubric) -> str:
