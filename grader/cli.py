@@ -257,15 +257,24 @@ def _print_similar(report: BatchReport, out: Path) -> None:
 
 
 def _print_problems(report: BatchReport) -> None:
-    """The submissions that could not be read and the ids submitted twice, on stderr,
+    """The submissions that could not be read, the ids claimed twice and the
+    resubmissions, on stderr,
     each on one line with what a student wrote made visible (no terminal escapes)."""
     if report.conflicts:
         typer.echo(
-            f"{len(report.conflicts)} student id(s) were submitted more than once; check "
-            "who is who:",
+            f"{len(report.conflicts)} student id(s) are claimed by more than one submission; "
+            "each has its own row, whose status begins 'id conflict': decide who is who:",
             err=True,
         )
         for line in report.conflicts:
+            typer.echo(f"  {terminal_safe(line)}", err=True)
+    if report.resubmissions:
+        typer.echo(
+            f"{len(report.resubmissions)} resubmission(s) in the LMS download (the later "
+            "upload counts):",
+            err=True,
+        )
+        for line in report.resubmissions:
             typer.echo(f"  {terminal_safe(line)}", err=True)
     if report.unreadable:
         typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)

@@ -51,6 +51,7 @@ from grader.intake.identity import (
     shown,
     visible,
 )
+from grader.intake.lms_names import lms_entry
 from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS, Limits
 
@@ -267,16 +268,31 @@ def read_entry(
     (Separate from ``read_all`` so that ``grade --jobs`` workers read the entries the
     parent discovered exactly as one process would.)
     """
+    # In an LMS bulk download the id the LMS encoded in the name is the student's.
+    lms = lms_entry(location.name, folder=folder_id is not None)
     if folder_id is not None:
         try:
             folder_id = canonical_id(folder_id, what="folder name", max_length=limits.max_id_length)
         except SubmissionError as error:
             return [Unreadable(fallback_id(folder_id), str(location), error.detail)]
+    student_id = folder_id if lms is None else lms.student_id
+    named_by = None if lms is None else lms.describe()
     try:
         file = answers_file(location, limits=limits) if folder_id is not None else location
-        return read_file(file, known_ids, student_id=folder_id, limits=limits)
+        read = read_file(file, known_ids, student_id=student_id, limits=limits, named_by=named_by)
     except SubmissionError as error:
-        return [Unreadable(folder_id or stem_id(location, limits), str(location), error.detail)]
+        read = [Unreadable(student_id or stem_id(location, limits), str(location), error.detail)]
+    if lms is None:
+        return read
+    note = f"{LMS_DOWNLOAD}: read as {lms.describe()}, the student its name gives"
+    return [
+        replace(each, warnings=(note, *each.warnings)) if isinstance(each, Submission) else each
+        for each in read
+    ]
+
+
+LMS_DOWNLOAD = "LMS download"
+"""How the note on a submission of a Canvas or Moodle bulk download begins."""
 
 
 def stem_id(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -294,6 +310,7 @@ def read_file(
     student_id: str | None = None,
     classes: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    named_by: str | None = None,
 ) -> list[Submission | Unreadable]:
     """The submissions in one file (a class CSV holds many).
 
@@ -311,7 +328,7 @@ def read_file(
         )
     data = read_bytes(path, max_file_bytes=limits.max_file_bytes, follow_symlinks=False)
     text = decode(data, source)
-    where = Where(path.stem, student_id, limits)
+    where = Where(path.stem, student_id, limits, named_by=named_by)
     if suffix == ".json":
         return [read_json(text, source, known_ids, where, limits=limits)]
     classes = classes and student_id is None
@@ -324,11 +341,24 @@ class Where:
     the file's stem (refused like any id when it cannot be one)."""
 
     def __init__(
-        self, stem: str, folder_id: str | None = None, limits: Limits = DEFAULT_LIMITS
+        self,
+        stem: str,
+        folder_id: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        named_by: str | None = None,
     ) -> None:
         self.stem = stem
         self.folder_id = folder_id
         self.limits = limits
+        self.named_by = named_by
+        """What gave ``folder_id`` when not a folder's name (``Canvas user 123456 (...)``:
+        an LMS download's file name)."""
+
+    def _place(self, folder_id: str) -> str:
+        if self.named_by is not None:
+            return f"the download names {self.named_by}, whose id {shown(folder_id)} is the id"
+        return f"in a student's folder the folder's name, {shown(folder_id)}, is the id"
 
     def default(self, source: str) -> str:
         """The id when the file gives none (a ``SubmissionError`` if it cannot be one)."""
@@ -349,14 +379,19 @@ class Where:
             except SubmissionError as error:
                 return self.folder_id, [
                     f"{ID_MISMATCH}: the file's student_id is not used ({error.detail}); "
-                    f"in a student's folder the folder's name, {shown(self.folder_id)}, is the id"
+                    f"{self._place(self.folder_id)}"
                 ]
             if claimed == self.folder_id:
                 return claimed, []
             if looks_like_placeholder(claimed):
                 return self.folder_id, [
                     f"the file's student_id {shown(claimed)} is a template's placeholder; "
-                    f"the folder's name, {shown(self.folder_id)}, is the id"
+                    f"{self._place(self.folder_id)}"
+                ]
+            if self.named_by is not None:
+                return self.folder_id, [
+                    f"{ID_MISMATCH}: the file says student_id {shown(claimed)}, but "
+                    f"{self._place(self.folder_id)}: graded as {shown(self.folder_id)}"
                 ]
             return self.folder_id, [
                 f"{ID_MISMATCH}: the file says student_id {shown(claimed)}, but it is in the "

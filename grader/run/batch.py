@@ -14,30 +14,27 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from grader import memo
 from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
+from grader.intake.identity import shown, visible
+from grader.intake.lms_names import lms_source
 from grader.intake.readers import read_entry
+from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
 from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
 from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
-from grader.run.output import FileNames, staging
+from grader.run.output import conflict_stem, feedback_stem, staging
 from grader.run.parallel import grade_in_workers
-from grader.run.prepare import (
-    DUPLICATE,
-    Prepared,
-    grade_all,
-    prepare,
-    restore,
-)
-from grader.run.rows import RowStore
+from grader.run.prepare import Prepared, grade_all, prepare, restore
+from grader.run.rows import LineStore, RowStore
 from grader.solver.key import AnswerKey
 
 
@@ -49,8 +46,11 @@ class BatchReport:
     students: int
     unreadable: tuple[str, ...]
     conflicts: tuple[str, ...] = ()
-    """Student ids submitted more than once, each with the sources (the later counts):
-    for the instructor to check who is who."""
+    """Student ids claimed by more than one submission, each with the sources: every one
+    has its own row saying so, for the instructor to decide who is who."""
+    resubmissions: tuple[str, ...] = ()
+    """Students of an LMS bulk download who uploaded more than once: which upload
+    counts and which it replaced."""
     similar: int | None = None
     """How many pairs ``similar.csv`` lists (None: the copy check did not run, a shard)."""
 
@@ -96,60 +96,59 @@ def write_prepared(
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
-    Streams: each student's record and feedback are written as they come, their
-    gradebook row goes to a temporary file (``grader.run.rows``); only the row's position
-    by student id stays in memory, with what the copy check needs of each
-    (``grader.run.copies``). When the class is complete, the copy check names the
-    answers that are another student's variant (their records, feedback and rows are
-    written again) and writes ``similar.csv``; ``copy_check=False`` (a shard, which is
+    Streams: each student's feedback is written as it comes, their record and gradebook
+    row go to temporary files (``grader.run.rows``) until the end; only where each
+    student id's row and record are stays in memory, with what the copy check needs of
+    each (``grader.run.copies``). When the class is complete, the copy check names the
+    answers that are another student's variant (their records, rows and feedback are
+    rendered again) and writes ``similar.csv``; ``copy_check=False`` (a shard, which is
     not the whole class) leaves both out.
+
+    Two submissions with one student id: two uploads of one student in an LMS bulk
+    download (``grader.intake.lms_names``) are a resubmission, and the later upload
+    counts; any other two (loose files, a loose file and a student's folder, two rows)
+    are an id conflict: each keeps its own row, both rows say so, and neither is chosen.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
-    positions: dict[str, int] = {}
+    seen: dict[str, _Seen] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
-    names = FileNames()
+    resubmissions: list[str] = []
     rows = RowStore()
-    check = CopyCheck(key)
-    last_line: dict[str, int] = {}
+    records = LineStore()
     similar: int | None = None
     try:
         with staging(out_dir) as stage, _writing(out_dir):
-            feedback_dir = stage / "feedback"
-            feedback_dir.mkdir()
-            with (stage / "results.jsonl").open(
-                "w", encoding="utf-8", newline="\n", errors=UNENCODABLE
-            ) as jsonl:
-                for line, each in enumerate(prepared):
-                    position = positions.get(each.student_id)
-                    if position is not None:
-                        earlier = rows[position]
-                        conflicts.setdefault(each.student_id, [earlier.source]).append(each.source)
-                        each = _duplicate(each, earlier, key)
-                        rows.replace(position, each.row)
-                    else:
-                        positions[each.student_id] = rows.append(each.row)
-                    jsonl.write(each.record + "\n")
-                    if copy_check:
-                        check.add(line, each.probe)
-                        last_line[each.student_id] = line
-                    name = names(each.student_id)
-                    (feedback_dir / f"{name}.md").write_bytes(
-                        each.feedback.encode("utf-8", UNENCODABLE)
-                    )
-                    if each.error is not None:
-                        unreadable.append(f"{each.source}: {each.error}")
-                    if on_result is not None:
-                        on_result(each)
-            if copy_check:
+            check = CopyCheck(key) if copy_check else None
+            outputs = _Outputs(rows, records, stage / "feedback", key, check)
+            outputs.feedback_dir.mkdir()
+            for each in prepared:
+                student_id = each.student_id
+                earlier = seen.get(student_id)
+                if earlier is None:
+                    row, record = rows.append(each.row), outputs.record(each)
+                    seen[student_id] = _Seen(each.source, row, record)
+                    outputs.feedback(feedback_stem(student_id), each, record, row)
+                elif not earlier.conflicted and _resubmission(earlier.source, each.source):
+                    each, seen[student_id], line = outputs.resubmitted(each, earlier)
+                    resubmissions.append(line)
+                else:
+                    conflicts.setdefault(student_id, [earlier.source]).append(each.source)
+                    each, seen[student_id] = outputs.conflict(each, earlier)
+                if each.error is not None:
+                    unreadable.append(f"{each.source}: {each.error}")
+                if on_result is not None:
+                    on_result(each)
+            if check is not None:
                 findings = check.finish()
                 similar = len(findings.pairs)
-                if findings.copied:
-                    _name_copies(stage, findings, key, rows, positions, last_line, names)
+                outputs.name_copies(findings)
                 (stage / SIMILAR).write_text(
                     render_similar(findings.pairs), encoding="utf-8", newline="", errors=UNENCODABLE
                 )
+            with (stage / "results.jsonl").open("wb") as jsonl:
+                records.copy_to(jsonl)
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
@@ -161,11 +160,12 @@ def write_prepared(
                 )
     finally:
         rows.close()
+        records.close()
     listed = tuple(
-        f"{student_id}: {', '.join(sources)} (the last counts)"
+        f"{student_id}: claimed by {', '.join(sources)}"
         for student_id, sources in conflicts.items()
     )
-    return BatchReport(summary, len(rows), tuple(unreadable), listed, similar)
+    return BatchReport(summary, len(rows), tuple(unreadable), listed, tuple(resubmissions), similar)
 
 
 UNENCODABLE = "backslashreplace"
@@ -174,49 +174,129 @@ UNENCODABLE = "backslashreplace"
 than stopping the batch."""
 
 
-def _name_copies(
-    stage: Path,
-    findings: CopyFindings,
-    key: AnswerKey,
-    rows: RowStore,
-    positions: dict[str, int],
-    last_line: dict[str, int],
-    names: FileNames,
-) -> None:
-    """Write again the record (and, for the submission that counts, the feedback and
-    gradebook row) of each submission with another student's answers."""
-    path = stage / "results.jsonl"
-    staged = path.with_name("results.jsonl.copies")
-    with (
-        path.open(encoding="utf-8", newline="\n") as old,
-        staged.open("w", encoding="utf-8", newline="\n", errors=UNENCODABLE) as new,
-    ):
-        for line, text in enumerate(old):
-            found = findings.copied.get(line)
-            if found is None:
-                new.write(text)
-                continue
-            result = restore(json.loads(text), key)
-            other, answer_ids = found
-            named = name_copied(result, other, answer_ids, key.for_student(result.student_id))
-            again = prepare(named, key)
-            new.write(again.record + "\n")
-            if last_line.get(again.student_id) == line:
-                rows.replace(positions[again.student_id], again.row)
-                (stage / "feedback" / f"{names(again.student_id)}.md").write_bytes(
-                    again.feedback.encode("utf-8", UNENCODABLE)
-                )
-    staged.replace(path)
+class _Seen(NamedTuple):
+    """Where the outputs of the submission holding a student id's row are."""
+
+    source: str
+    row: int
+    record: int
+    conflicted: bool = False
 
 
-def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepared:
-    """The later of two submissions with one student id, saying which one counts."""
-    result = restore(json.loads(later.record), key)
-    warning = (
-        f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
-        f"this submission ({result.source}) is the one graded"
+def _resubmission(earlier: str, later: str) -> bool:
+    """Are these two uploads of one student in an LMS bulk download?"""
+    first, second = lms_source(earlier), lms_source(later)
+    return (
+        first is not None
+        and second is not None
+        and first.lms == second.lms
+        and first.student_id == second.student_id
     )
-    return prepare(replace(result, warnings=(*result.warnings, warning)), key)
+
+
+@dataclass
+class _Outputs:
+    """The outputs of a batch being written, and how a second submission of one id
+    changes them."""
+
+    rows: RowStore
+    records: LineStore
+    feedback_dir: Path
+    key: AnswerKey
+    check: CopyCheck | None = None
+    owners: dict[int, tuple[int, str]] = field(default_factory=dict)
+    """Record → the gradebook row and feedback file it holds (a record of an upload
+    replaced by a later one holds neither)."""
+
+    def record(self, each: Prepared) -> int:
+        """Keep a new record (and what the copy check needs of it); its position."""
+        position = self.records.append(each.record)
+        if self.check is not None:
+            self.check.add(position, each.probe)
+        return position
+
+    def feedback(self, stem: str, each: Prepared, record: int, row: int) -> None:
+        """Write the feedback of the record that holds ``row``."""
+        (self.feedback_dir / f"{stem}.md").write_bytes(each.feedback.encode("utf-8", UNENCODABLE))
+        self.owners[record] = (row, stem)
+
+    def name_copies(self, findings: CopyFindings) -> None:
+        """Render again each record with another student's answers (``name_copied``),
+        with its row and feedback if it holds them."""
+        for position, (other, answer_ids) in sorted(findings.copied.items()):
+            result = restore(json.loads(self.records[position]), self.key)
+            own = self.key.for_student(result.student_id)
+            again = prepare(name_copied(result, other, answer_ids, own), self.key)
+            self.records.replace(position, again.record)
+            held = self.owners.get(position)
+            if held is not None:
+                self.rows.replace(held[0], again.row)
+                self.feedback(held[1], again, position, held[0])
+
+    def noted(self, record: str, warning: str) -> Prepared:
+        """The result of ``record`` rendered again with one more warning."""
+        result = restore(json.loads(record), self.key)
+        return prepare(replace(result, warnings=(*result.warnings, warning)), self.key)
+
+    def resubmitted(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen, str]:
+        """Two uploads of one student: the later (``LmsName.order``; of equal ones, the one
+        read later) holds the row and the feedback file, and both records say which
+        counts. Returns ``each`` as recorded, where the id's row now is, and the line
+        for the summary."""
+        old, new = lms_source(earlier.source), lms_source(each.source)
+        newer = old is None or new is None or new.order >= old.order
+        kept, replaced = (each.source, earlier.source) if newer else (earlier.source, each.source)
+        counts = f"{RESUBMISSION}: {_place(kept)} replaces the earlier upload {_place(replaced)}"
+        superseded = f"{RESUBMISSION}: replaced by the later upload {_place(kept)}; not counted"
+        student_id = each.student_id
+        line = f"{student_id}: {kept} replaces {replaced}"
+        if newer:
+            each = self.noted(each.record, counts)
+            old_record = self.noted(self.records[earlier.record], superseded).record
+            self.records.replace(earlier.record, old_record)
+            self.owners.pop(earlier.record, None)
+            self.rows.replace(earlier.row, each.row)
+            record = self.record(each)
+            self.feedback(feedback_stem(student_id), each, record, earlier.row)
+            return each, _Seen(each.source, earlier.row, record), line
+        each = self.noted(each.record, superseded)
+        self.record(each)
+        counted = self.noted(self.records[earlier.record], counts)
+        self.records.replace(earlier.record, counted.record)
+        self.rows.replace(earlier.row, counted.row)
+        self.feedback(feedback_stem(student_id), counted, earlier.record, earlier.row)
+        return each, earlier, line
+
+    def conflict(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen]:
+        """Another submission claims an id already taken: it gets a row of its own, and
+        both rows (and records and feedback) say so; their feedback files are named
+        after the id and the source (``conflict_stem``), so neither has the id's own."""
+        student_id = each.student_id
+        if not earlier.conflicted:  # the first claimant learns of it now
+            first = self.noted(self.records[earlier.record], _conflict(each.source, student_id))
+            self.records.replace(earlier.record, first.record)
+            self.rows.replace(earlier.row, first.row)
+            (self.feedback_dir / f"{feedback_stem(student_id)}.md").unlink()
+            stem = conflict_stem(student_id, earlier.source)
+            self.feedback(stem, first, earlier.record, earlier.row)
+        each = self.noted(each.record, _conflict(earlier.source, student_id))
+        row = self.rows.append(each.row)
+        record = self.record(each)
+        self.feedback(conflict_stem(student_id, each.source), each, record, row)
+        return each, earlier._replace(conflicted=True)
+
+
+def _place(source: str) -> str:
+    """A source quoted on one line, its end kept when long (the file's name tells most)."""
+    cut = source if len(source) <= 120 else "..." + source[-117:]
+    return "'" + visible(cut) + "'"
+
+
+def _conflict(other: str, student_id: str) -> str:
+    return (
+        f"{ID_CONFLICT}: {_place(other)} also claims student id {shown(student_id)}; both "
+        "are graded, and which is this student's is for the instructor to decide"
+    )
 
 
 def _write_gradebook(
@@ -259,7 +339,6 @@ def grade_path(
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
-        if shard is not None:
             # a shard is not the whole class: no copy check, and no similar.csv of an
             # earlier run left to be taken for this one's
             (out_dir / SIMILAR).unlink(missing_ok=True)
