@@ -36,21 +36,34 @@ class RelativeTolerance(_Strict):
 class SigFigsTolerance(_Strict):
     """Accept what rounds like the expected value to ``digits`` significant figures.
 
-    Interval: ``|answer − expected| ≤ ½·10^(⌊log10|expected|⌋ − digits + 1)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(⌊log10|expected|⌋ − digits + 1), atol)``
+    (expected = 0: ``≤ atol``, so only 0 when atol is 0).
     """
 
     mode: Literal["sigfigs"]
     digits: int = Field(ge=1, le=15, description="Significant figures the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the figures (the accepted half-width is the larger of the two).",
+    )
 
 
 class DecimalsTolerance(_Strict):
     """Accept what matches the expected value to ``places`` decimal places.
 
-    Interval: ``|answer − expected| ≤ ½·10^(−places)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(−places), atol)``.
     """
 
     mode: Literal["decimals"]
     places: int = Field(ge=0, le=15, description="Decimal places the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the places (the accepted half-width is the larger of the two).",
+    )
 
 
 Tolerance = Annotated[
