@@ -12,7 +12,9 @@ useless for grading:
   0.98 on some example (its derivative all but vanishes);
 - **two alike**: two examples of one problem with the same inputs and target, or two
   answers of one shape whose keys are within each other's tolerance where the
-  template's are not (the grader could not tell which one a student gave).
+  template's are not (the grader could not tell which one a student gave);
+- **outside a domain**: a point where what an answer asks for is undefined (``log`` of a
+  negative number, a division by zero), which would refuse a plain rubric.
 
 The rule is deterministic: attempt 0 is drawn; while it is degenerate, attempt 1, 2, ...
 is drawn afresh (the attempt number is part of what every entry is drawn from), and the
@@ -90,7 +92,12 @@ class Template:
             drawn = draw_values(self.variants, self.data, student, attempt)
             data = apply(self.variants, self.data, drawn)
             source = f"{self.source} (variant of student {student!r})"
-            key = solve(validate_rubric(data, source=source), source=source)
+            rubric = validate_rubric(data, source=source)
+            try:
+                key = solve(rubric, source=source)
+            except RubricError as error:  # a drawn point outside a function's domain
+                reason = error.detail
+                continue
             found = degenerate(key, self.key, data)
             if found is None:
                 return Variant(student, attempt, drawn, data, key)
