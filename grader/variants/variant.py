@@ -31,9 +31,10 @@ import numpy as np
 
 from grader.errors import RubricError, UsageError
 from grader.rubric.load import plain_data, validate_rubric
-from grader.rubric.models import Rubric
+from grader.rubric.models import NetworkProblem, Rubric
 from grader.rubric.tolerance import allowed_error
 from grader.solver.key import AnswerKey, Expressions, KeyEntry, solve
+from grader.solver.network import network_spec
 from grader.variants.draw import apply, draw_values
 from grader.variants.identity import normalise_student_id
 
@@ -172,17 +173,19 @@ def _alike_examples(data: dict[str, Any]) -> str | None:
 
 
 def _saturated(key: AnswerKey) -> str | None:
+    """A sigmoid hidden unit (of any hidden layer) saturated on some example."""
     graph = key.graph
     memo: dict[str, Any] = {}
     for name, problem in key.rubric.problems.items():
-        examples = getattr(problem, "examples", None)
-        if examples is None:
+        if not isinstance(problem, NetworkProblem):
             continue
-        for number in range(1, len(examples) + 1):
-            node = f"{name}.hidden[{number}]"
-            if node not in graph:
+        spec = network_spec(name, problem)
+        for layer, each in enumerate(spec.layers[:-1], start=1):
+            if each.activation.name != "sigmoid":
                 continue
-            z = np.asarray(graph.evaluate(node, memo=memo), dtype=np.float64)
-            if np.any(z < SATURATED) or np.any(z > 1 - SATURATED):
-                return f"problems.{name}: a hidden unit is saturated on example {number}"
+            for number in range(1, len(spec.examples) + 1):
+                node = spec.node("activation", layer, number)
+                z = np.asarray(graph.evaluate(node, memo=memo), dtype=np.float64)
+                if np.any(z < SATURATED) or np.any(z > 1 - SATURATED):
+                    return f"problems.{name}: a hidden unit is saturated on example {number}"
     return None
