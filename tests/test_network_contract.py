@@ -229,6 +229,17 @@ def test_worst_relative_error_over_the_random_networks() -> None:
     assert worst <= TOLERANCE
 
 
+@pytest.mark.parametrize("case", [366, 378])
+def test_a_saturated_softmax_keeps_its_digits_in_the_wider_sweep(case: int) -> None:
+    """Two cases of the sweep beyond CASES. 366 (relu, linear, softmax; squared loss): ŷ =
+    (1.5e-37, 6.9e-40, 1 − 1.5e-37), and δ_3 = −7.46e-38 must not be 0.0 (the layer below
+    would get 3.4 times its δ wrong). 378 (cross-entropy): the right class has probability
+    1 − 5.4e-24, and the loss is 5.38e-24, not an exact 0.0."""
+    _, errors = solved_case(case)
+    bad = {answer_id: error for answer_id, error in errors.items() if not error <= TOLERANCE}
+    assert not bad, bad
+
+
 def grader_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "grader", *map(str, args)],
@@ -320,8 +331,38 @@ SATURATED: dict[str, dict[str, Any]] = {
         {"kind": "squared"},
         [{"x": [1.0], "y": 1.0}, {"x": [-30.0], "y": 0.0}],
     ),
+    # (30, −30, 0.25): the right class has probability 1 − 1.5e-13, so the loss is
+    # 1.54e-13 (lse − a_k by subtraction leaves 1 % of it)
+    "softmax_cross_entropy_certain": one_layer(
+        "softmax",
+        [[30.0, 0.0], [-30.0, 0.0], [0.0, 1.0]],
+        {"kind": "cross_entropy"},
+        [{"x": [0.25], "y": 1}, {"x": [0.5], "y": [1.0, 0.0, 0.0]}],
+    ),
+    # a saturated softmax under squared loss: the winner's δ is ŷ_k Σ_{j≠k} ŷ_j (g_k − g_j)
+    # (0.0 when summed with ŷ_k rounded to 1), the target the winner (ŷ_k − 1 = −1.5e-13,
+    # not 0) or not, or a vector
+    "softmax_squared_winner": one_layer(
+        "softmax",
+        [[30.0, 0.0], [-30.0, 0.0], [0.0, 1.0]],
+        {"kind": "squared"},
+        [{"x": [0.25], "y": 1}, {"x": [0.5], "y": 3}, {"x": [0.0], "y": [0.5, 0.0, 0.5]}],
+    ),
+    # σ(24) and tanh(±19) against the targets they near: ŷ − y = −σ(−a), ∓2σ(∓2a)
+    "bounded_outputs_at_their_targets": {
+        "kind": "network",
+        "inputs": 1,
+        "layers": [
+            {"units": 2, "activation": "tanh", "W": [[19.0, 0.5], [-18.5, 0.5]]},
+            {"units": 1, "activation": "sigmoid", "W": [[24.0, 0.0, 0.5]]},
+        ],
+        "loss": {"kind": "squared", "half": True},
+        "examples": [{"x": [1.0], "y": 1.0}, {"x": [-0.5], "y": 1.0}],
+    },
 }
 for _name, _problem in SATURATED.items():
+    if _name in ("softmax_cross_entropy_certain", "softmax_squared_winner"):
+        _problem["training"] = {"learning_rate": 0.01}
     # two saturated cases train too, so W_after and loss_after are checked at saturation
     if _name in ("tanh_hidden", "sigmoid_cross_entropy"):
         _problem["training"] = {"learning_rate": 0.02, "steps": 2, "batch": "mean"}

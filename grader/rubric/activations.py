@@ -9,10 +9,13 @@ an activation or a loss is adding one entry here.
 
 Stability (the key is exact to float64 rounding, saturated units included): σ′(a) is
 σ(a)·σ(−a), never σ(1 − σ) by subtraction where σ is near 1; tanh′(a) = 4t/(1 + t)², t = e^(−2|a|);
-softmax and cross-entropy go through log-sum-exp; ReLU's derivative is an exact 0 or 1
-(0 at a = 0). Each derivative *given the activation* (``from_output``) is what a student
-computes from their own value of h (h(1 − h), 1 − h²): the solver uses it where the
-activation it is given is not the key's own (a student's, carried forward).
+softmax goes through log-sum-exp, its cross-entropy −log ŷ_k as log1p(Σ_{j≠i} e^(a_j − a_i))
++ (a_i − a_k) with a_i the largest, its Jacobian's product as ŷ_k Σ_{j≠k} ŷ_j (g_k − g_j);
+ŷ − y near a bound (1, or −1 for tanh) is the exact complement (``_residual``); ReLU's
+derivative is an exact 0 or 1 (0 at a = 0). Each derivative *given the activation*
+(``from_output``) is what a student computes from their own value of h (h(1 − h), 1 − h²):
+the solver uses it where the activation it is given is not the key's own (a student's,
+carried forward).
 """
 
 from __future__ import annotations
@@ -62,6 +65,31 @@ def logsumexp(a: Array) -> Array:
     return np.asarray(top + np.log(np.sum(np.exp(a - top))), dtype=np.float64)
 
 
+def neg_log_softmax(a: Array) -> Array:
+    """−log softmax(a)_k = lse(a) − a_k for every k, without subtracting the two: with m
+    = a_i the largest, it is log1p(Σ_{j≠i} e^(a_j − m)) + (m − a_k), a sum of two
+    non-negative terms, so a nearly certain class keeps its digits (1.5e-13, not 0 or 1 %
+    off, where lse − a_k cancels)."""
+    a = np.asarray(a, dtype=np.float64)
+    top = int(np.argmax(a))
+    scaled = np.exp(a - a[top])
+    rest = float(np.sum(np.delete(scaled, top)))
+    return np.asarray(np.log1p(rest) + (a[top] - a), dtype=np.float64)
+
+
+def _softmax_backward(a: Array, h: Array, upstream: Array) -> Array:
+    """J_softmax(a)ᵀ·g = h ⊙ (g − h·g). Where h is the key's own softmax(a), each entry is
+    h_k Σ_{j≠k} h_j (g_k − g_j) (equal, since Σ h_j = 1): no term of size g_k cancels, so
+    a winning unit with h_k rounded to 1 keeps its δ. A student's h (carried forward) is
+    taken as they would use it, literally."""
+    h = np.asarray(h, dtype=np.float64)
+    g = np.asarray(upstream, dtype=np.float64)
+    if not np.array_equal(h, softmax(a)):
+        return np.asarray(h * (g - np.dot(h, g)), dtype=np.float64)
+    differences = g[:, None] - g[None, :]  # g_k − g_j; the diagonal is an exact 0
+    return np.asarray(h * (differences @ h), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Activation:
     """One activation function and what grading knows of it."""
@@ -109,7 +137,7 @@ class Activation:
         if how == "wrong" and self.wrong is not None:
             return np.asarray(upstream * self.wrong(a, h), dtype=np.float64)
         if self.prime is None:  # softmax: J = diag(h) − h hᵀ
-            return np.asarray(h * (upstream - np.dot(h, upstream)), dtype=np.float64)
+            return _softmax_backward(a, h, upstream)
         return np.asarray(upstream * self.derivative(a, h), dtype=np.float64)
 
 
@@ -193,17 +221,38 @@ class Loss:
     """The output activations this loss takes (empty: any)."""
 
 
+def _residual(yhat: Array, a: Array, y: Array, output: str) -> Array:
+    """ŷ − y. Where ŷ is the key's own f(a) and y is the bound f approaches (1; −1 for
+    tanh), the difference is the exact complement from a, not a subtraction from ŷ
+    rounded to 1: softmax ŷ_k − 1 = −Σ_{j≠k} ŷ_j, σ(a) − 1 = −σ(−a), tanh a ∓ 1 =
+    ∓2σ(∓2a). Where |ŷ − y| ≥ ¼ the subtraction loses no digits and is what the key has
+    always computed: it is kept, bit for bit (as in σ′)."""
+    yhat = np.asarray(yhat, dtype=np.float64)
+    plain = np.asarray(yhat - y, dtype=np.float64)
+    if output not in ("softmax", "sigmoid", "tanh") or not _own(yhat, a, output):
+        return plain
+    flat_a, flat_y, p = np.ravel(a), np.ravel(y), np.ravel(yhat)
+    near = np.abs(np.ravel(plain)) < 0.25
+    if output == "softmax":
+        upper = -np.array([np.sum(np.delete(p, k)) for k in range(p.size)])
+        exact = np.where(near & (flat_y == 1), upper, np.ravel(plain))
+    elif output == "sigmoid":
+        exact = np.where(near & (flat_y == 1), -sigmoid(-flat_a), np.ravel(plain))
+    else:
+        exact = np.where(near & (flat_y == 1), -2.0 * sigmoid(-2.0 * flat_a), np.ravel(plain))
+        exact = np.where(near & (flat_y == -1), 2.0 * sigmoid(2.0 * flat_a), exact)
+    return np.asarray(exact.reshape(np.shape(plain)), dtype=np.float64)
+
+
 def _squared(yhat: Array, a: Array, y: Array, half: bool, output: str) -> Array:
-    del a, output
     factor = 1.0 if half else 2.0
-    terms = factor / 2.0 * (yhat - y) ** 2
+    terms = factor / 2.0 * _residual(yhat, a, y, output) ** 2
     return np.asarray(np.sum(terms) if np.ndim(terms) else terms, dtype=np.float64)
 
 
 def _squared_gradient(yhat: Array, a: Array, y: Array, half: bool, output: str) -> Array:
-    del a, output
     factor = 1.0 if half else 2.0
-    return np.asarray(factor * (yhat - y), dtype=np.float64)
+    return np.asarray(factor * _residual(yhat, a, y, output), dtype=np.float64)
 
 
 def _own(yhat: Array, a: Array, output: str) -> bool:
@@ -217,10 +266,9 @@ def _cross_entropy(yhat: Array, a: Array, y: Array, half: bool, output: str) -> 
     own = _own(yhat, a, output)
     with np.errstate(divide="ignore", invalid="ignore"):
         if output == "softmax":
-            if own:  # −Σ y_k (a_k − lse a)
-                terms = flat_y * (logsumexp(flat_a) - flat_a)
-            else:
-                terms = -flat_y * np.log(np.ravel(yhat))
+            # −Σ y_k log ŷ_k: from a where ŷ is the key's own, else from ŷ as given
+            given = np.ravel(yhat)
+            terms = flat_y * neg_log_softmax(flat_a) if own else -flat_y * np.log(given)
             return np.asarray(np.sum(np.where(flat_y == 0, 0.0, terms)), dtype=np.float64)
         # one sigmoid output: y·softplus(−a) + (1 − y)·softplus(a)
         t, s = float(flat_y[0]), float(flat_a[0])
