@@ -808,6 +808,10 @@ def read_csv(
             _read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits, notes)
         ]
     if header[:1] == ["student_id"]:
+        if len(rows) == 1:  # no student's row: said, not a file that silently grades no one
+            raise SubmissionError(
+                "a class CSV (student_id,...) with a header and no student rows", source=source
+            )
         if classes:
             return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
         return [_one_row_of_class(rows, source, known_ids, where, delimiter)]
