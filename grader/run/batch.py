@@ -25,6 +25,7 @@ from grader.intake.readers import read_entry
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
 from grader.render.summary import ClassSummary
+from grader.render.summary_markdown import render_items_csv, render_summary_markdown
 from grader.run.entries import Entries
 from grader.run.output import FileNames, staging
 from grader.run.parallel import grade_in_workers
@@ -37,6 +38,13 @@ from grader.run.prepare import (
 )
 from grader.run.rows import RowStore
 from grader.solver.key import AnswerKey
+from grader.stats.items import (
+    diagnosis_table,
+    item_analysis,
+    score_histogram,
+    score_statistics,
+)
+from grader.stats.table import TableBuilder
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,8 @@ def write_outputs(
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/`` (and ``exports``) whole,
-    or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``items.csv``,
+    ``summary.md`` (and ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
@@ -94,6 +102,7 @@ def write_prepared(
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
+    table = TableBuilder({a.id: a.points for a in key.rubric.answers}, key.rubric.max_score)
     positions: dict[str, int] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
@@ -127,7 +136,8 @@ def write_prepared(
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
-                _write_gradebook(file, rows, answer_ids, summary)
+                _write_gradebook(file, rows, answer_ids, summary, table)
+            _write_statistics(stage, table, key, unreadable, _listed(conflicts))
             for export in exports:
                 file_name, text = export(rows, key)
                 (stage / file_name).write_text(
@@ -135,11 +145,37 @@ def write_prepared(
                 )
     finally:
         rows.close()
-    listed = tuple(
+    return BatchReport(summary, len(rows), tuple(unreadable), _listed(conflicts))
+
+
+def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:
+    return tuple(
         f"{student_id}: {', '.join(sources)} (the last counts)"
         for student_id, sources in conflicts.items()
     )
-    return BatchReport(summary, len(rows), tuple(unreadable), listed)
+
+
+def _write_statistics(
+    stage: Path,
+    table: TableBuilder,
+    key: AnswerKey,
+    unreadable: Sequence[str],
+    conflicts: Sequence[str],
+) -> None:
+    """``items.csv`` (the item analysis) and ``summary.md`` (the class summary)."""
+    counted = table.table()
+    analysis = item_analysis(counted)
+    summary = render_summary_markdown(
+        key.rubric.title,
+        score_statistics(counted),
+        score_histogram(counted),
+        analysis,
+        diagnosis_table(counted),
+        unreadable=unreadable,
+        conflicts=conflicts,
+    )
+    for name, text in (("items.csv", render_items_csv(analysis)), ("summary.md", summary)):
+        (stage / name).write_text(text, encoding="utf-8", newline="", errors=UNENCODABLE)
 
 
 UNENCODABLE = "backslashreplace"
@@ -159,14 +195,19 @@ def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepa
 
 
 def _write_gradebook(
-    file: IO[str], rows: RowStore, answer_ids: Sequence[str], summary: ClassSummary
+    file: IO[str],
+    rows: RowStore,
+    answer_ids: Sequence[str],
+    summary: ClassSummary,
+    table: TableBuilder,
 ) -> None:
     """``render_gradebook``, streamed row by row (each row's line was formatted when the
-    result was rendered); also counts each row in the summary."""
+    result was rendered); also counts each row in the summary and the statistics."""
     file.write(gradebook.csv_text([gradebook.header(answer_ids)]))
     for row in rows.rows():
         file.write(row.line)
         summary.add(row.score, row.graded, row.statuses, row.diagnoses)
+        table.add(row.student_id, row.graded, row.scores, row.statuses, row.diagnoses)
 
 
 def grade_path(
