@@ -159,21 +159,44 @@ def test_both_commands_print_the_version_of_the_distribution() -> None:
         assert done.output == f"backprop-grader {grader.__version__}\n"
 
 
-def test_a_duplicate_submission_counts_once_as_in_the_gradebook(tmp_path: Path) -> None:
-    """Two files of one student: the later counts, and its status says so, as in
-    gradebook.csv; both files are named among the duplicates."""
+def _gradebook_rows(out: Path) -> list[dict[str, str]]:
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_two_files_claiming_one_id_are_two_rows_as_in_the_gradebook(tmp_path: Path) -> None:
+    """An id conflict: each submission keeps its row, saying so, as in gradebook.csv."""
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(EXAMPLES / "ada-perfect.json", folder / "a-first.json")
-    shutil.copy(EXAMPLES / "linus-sign-errors.json", folder / "b-second.json")
-    text = (folder / "b-second.json").read_text(encoding="utf-8")
+    text = (EXAMPLES / "linus-sign-errors.json").read_text(encoding="utf-8")
     (folder / "b-second.json").write_text(text.replace('"linus"', '"ada"'), encoding="utf-8")
     results = grader.grade(folder, HW, out=tmp_path / "out")
-    text = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
-    [row] = list(csv.DictReader(io.StringIO(text)))
-    assert list(results.gradebook.index) == ["ada"]
-    assert results.gradebook.loc["ada", "status"] == row["status"]
-    assert "duplicate submission" in row["status"]
-    sources = (str(folder / "a-first.json"), str(folder / "b-second.json"))
-    assert results.duplicates == {"ada": sources}
+    rows = _gradebook_rows(tmp_path / "out")
+    assert list(results.gradebook.index) == ["ada", "ada"] == [r["student_id"] for r in rows]
+    assert list(results.gradebook["status"]) == [r["status"] for r in rows]
+    assert all(r["status"].startswith("id conflict") for r in rows)
+    reasons = results.students_to_talk_to["reasons"].tolist()
+    assert len(reasons) == 2 and all(
+        any(r.startswith("id conflict") for r in each) for each in reasons
+    )
     assert grader.load(tmp_path / "out").gradebook.equals(results.gradebook)
+
+
+def test_a_resubmission_is_one_row_the_later_upload(tmp_path: Path) -> None:
+    """Two uploads of one student in a Canvas download: one row, the later upload's, as
+    in gradebook.csv, whichever order the files are read in."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    later = "lovelaceada_123456_7890124_answers-1.json"
+    shutil.copy(EXAMPLES / "ada-perfect.json", folder / later)
+    shutil.copy(
+        EXAMPLES / "linus-sign-errors.json", folder / "lovelaceada_123456_7890123_answers.json"
+    )
+    results = grader.grade(folder, HW, out=tmp_path / "out")
+    rows = _gradebook_rows(tmp_path / "out")
+    assert len(rows) == 1 and "; resubmission: " in rows[0]["status"]
+    assert list(results.gradebook.index) == [rows[0]["student_id"]]
+    assert list(results.gradebook["status"]) == [rows[0]["status"]]
+    assert results.results[0].source.endswith(later)
+    assert float(results.gradebook["total"].iloc[0]) == float(rows[0]["total"])

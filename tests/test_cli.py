@@ -1,4 +1,4 @@
-"""The command line, through typer's CliRunner and as a real subprocess: CONTRACT §3's
+"""The command line, through typer's CliRunner and as a real subprocess: README.md's
 outputs, exit statuses, and a batch that never dies for one student."""
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def test_sigfigs_rubric_grades_with_its_own_tolerance(wide_key: AnswerKey) -> No
 
 
 def test_result_json_has_the_contract_fields(hw_key: AnswerKey) -> None:
-    """results.jsonl records carry CONTRACT §3's keys for the student and each item."""
+    """results.jsonl records carry the keys README.md's "What `grade` writes" lists, for
+    the student and each item."""
     data = submit(hw_key, {"q1.yhat": [0.0567, 0.0571, 0.0572]}).to_json()
     assert {"student_id", "source", "score", "max_score", "status", "error", "items"} <= set(data)
     assert {"id", "score", "max_score", "status", "message", "diagnoses"} <= set(data["items"][0])

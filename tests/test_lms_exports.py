@@ -319,7 +319,8 @@ def test_a_roster_canvas_would_reject_is_refused(tmp_path: Path, submissions: Pa
 
 
 def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: Path) -> None:
-    """gradebook.csv (CONTRACT §3) is the same with or without an LMS format."""
+    """gradebook.csv (README.md, "What `grade` writes") is the same with or without an LMS
+    format."""
     grade(submissions, tmp_path / "plain")
     grade(
         submissions,

@@ -537,3 +537,20 @@ def test_answer_ids_differing_only_in_case_are_read_with_a_warning(tmp_path: Pat
     assert set(dan.answers) == {"q2d.yhat", "q9"}
     assert "answer id 'Q2D.YHAT' read as q2d.yhat (write ids as the rubric does)" in dan.warnings
     assert any(w.startswith("unknown answer id 'q9'") for w in dan.warnings)
+
+
+def test_a_cell_longer_than_csvs_own_cap_is_read_and_the_cap_put_back(tmp_path: Path) -> None:
+    """csv refuses cells over its process-wide ``field_size_limit``: reading a file with a
+    longer cell raises it for that read only, so the program around the grader keeps its
+    own setting."""
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(1_000)
+        path = tmp_path / "s1.csv"
+        path.write_text("question,answer\nq1.yhat," + "1" * 5_000 + "\n", encoding="utf-8")
+        (submission,) = read_file(path, ["q1.yhat"])
+        assert isinstance(submission, Submission)
+        assert submission.answers["q1.yhat"] == "1" * 5_000
+        assert csv.field_size_limit() == 1_000
+    finally:
+        csv.field_size_limit(before)

@@ -9,6 +9,7 @@ import csv
 import io
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -191,26 +192,20 @@ def test_spread_and_histogram_of_the_totals() -> None:
 
 
 def test_students_to_talk_to_name_each_reason() -> None:
-    """D: low total and sign_flip on two answers; E: the file; C: low? no (2.5 of 4);
-    a student submitting twice is listed with both files, the last counting."""
+    """D: a low total and sign_flip on two answers (B's one sign_flip is a slip); E: the
+    file; C is not low (2.5 of 4); a submission that is one of two claiming an id says
+    so; A alone is nobody to talk to."""
     results = small_class()
-    again = _student(
-        "A",
-        ("a1", 1, "correct", ()),
-        ("a2", 1, "correct", ()),
-        ("a3", 1, "correct", ()),
-        ("a4", 1, "correct", ()),
-    )
-    graded = class_results([*results, again], points=POINTS)
-    assert graded.duplicates == {"A": ("A.json", "A.json")}
+    claimed = replace(results[0], warnings=("id conflict: 'A2.json' also claims student id A",))
+    graded = class_results([claimed, *results[1:]], points=POINTS)
     listed = graded.students_to_talk_to
     reasons = dict(zip(listed["student_id"], listed["reasons"], strict=True))
     assert list(listed["student_id"]) == ["E", "D", "A"]  # lowest total first
     assert reasons["D"] == ("low total: 1 of 4 points", "sign_flip on 2 answers: a2, a3")
     assert reasons["E"] == ("the file could not be read: not valid JSON",)
-    assert reasons["A"] == ("submitted 2 times: A.json, A.json (the last counts)",)
+    assert reasons["A"] == ("id conflict: 'A2.json' also claims student id A",)
     alone = students_to_talk_to(
-        table_from_results(results[:1], POINTS, 4.0), errors={}, duplicates={}
+        table_from_results(results[:1], POINTS, 4.0), errors=[None], warnings=[()]
     )
     assert alone.empty
 

@@ -33,6 +33,7 @@ def render_summary_markdown(
     *,
     unreadable: Sequence[str] = (),
     conflicts: Sequence[str] = (),
+    resubmissions: Sequence[str] = (),
 ) -> str:
     """The class summary as Markdown. ``mistakes``: ``diagnosis_table``'s rows."""
     s = statistics
@@ -87,8 +88,11 @@ def render_summary_markdown(
         lines += ["", f"## {len(unreadable)} submission(s) could not be read", ""]
         lines += _verbatim(unreadable)
     if conflicts:
-        lines += ["", f"## {len(conflicts)} student id(s) submitted more than once", ""]
-        lines += _verbatim(conflicts)
+        lines += ["", f"## {len(conflicts)} student id(s) claimed by more than one submission"]
+        lines += ["", *_verbatim(conflicts)]
+    if resubmissions:
+        lines += ["", f"## {len(resubmissions)} resubmission(s): the later upload counts", ""]
+        lines += _verbatim(resubmissions)
     return "\n".join(lines) + "\n"
 
 

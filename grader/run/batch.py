@@ -16,27 +16,24 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from grader import memo
 from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
+from grader.intake.identity import shown, visible
+from grader.intake.lms_names import lms_source
 from grader.intake.readers import read_entry
+from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
 from grader.render.summary import ClassSummary
 from grader.render.summary_markdown import render_items_csv, render_summary_markdown
 from grader.run.entries import Entries
-from grader.run.output import FileNames, staging
+from grader.run.output import conflict_stem, feedback_stem, staging
 from grader.run.parallel import grade_in_workers
-from grader.run.prepare import (
-    DUPLICATE,
-    Prepared,
-    grade_all,
-    prepare,
-    restore,
-)
-from grader.run.rows import RowStore
+from grader.run.prepare import Prepared, grade_all, prepare, restore
+from grader.run.rows import LineStore, RowStore
 from grader.solver.key import AnswerKey
 from grader.stats.items import (
     diagnosis_table,
@@ -55,8 +52,11 @@ class BatchReport:
     students: int
     unreadable: tuple[str, ...]
     conflicts: tuple[str, ...] = ()
-    """Student ids submitted more than once, each with the sources (the later counts):
-    for the instructor to check who is who."""
+    """Student ids claimed by more than one submission, each with the sources: every one
+    has its own row saying so, for the instructor to decide who is who."""
+    resubmissions: tuple[str, ...] = ()
+    """Students of an LMS bulk download who uploaded more than once: which upload
+    counts and which it replaced."""
 
     @property
     def exit_code(self) -> int:
@@ -96,48 +96,55 @@ def write_prepared(
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
-    Streams: each student's record and feedback are written as they come, their
-    gradebook row goes to a temporary file (``grader.run.rows``); only the row's position
-    by student id stays in memory.
+    Streams: each student's feedback is written as it comes, their record and gradebook
+    row go to temporary files (``grader.run.rows``) until the end; only where each
+    student id's row and record are stays in memory.
+
+    Two submissions with one student id: two uploads of one student in an LMS bulk
+    download (``grader.intake.lms_names``) are a resubmission, and the later upload
+    counts; any other two (loose files, a loose file and a student's folder, two rows)
+    are an id conflict: each keeps its own row, both rows say so, and neither is chosen.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
     table = TableBuilder({a.id: a.points for a in key.rubric.answers}, key.rubric.max_score)
-    positions: dict[str, int] = {}
+    seen: dict[str, _Seen] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
-    names = FileNames()
+    resubmissions: list[str] = []
     rows = RowStore()
+    records = LineStore()
     try:
         with staging(out_dir) as stage, _writing(out_dir):
-            feedback_dir = stage / "feedback"
-            feedback_dir.mkdir()
-            with (stage / "results.jsonl").open(
-                "w", encoding="utf-8", newline="\n", errors=UNENCODABLE
-            ) as jsonl:
-                for each in prepared:
-                    position = positions.get(each.student_id)
-                    if position is not None:
-                        earlier = rows[position]
-                        conflicts.setdefault(each.student_id, [earlier.source]).append(each.source)
-                        each = _duplicate(each, earlier, key)
-                        rows.replace(position, each.row)
-                    else:
-                        positions[each.student_id] = rows.append(each.row)
-                    jsonl.write(each.record + "\n")
-                    name = names(each.student_id)
-                    (feedback_dir / f"{name}.md").write_bytes(
-                        each.feedback.encode("utf-8", UNENCODABLE)
+            outputs = _Outputs(rows, records, stage / "feedback", key)
+            outputs.feedback_dir.mkdir()
+            for each in prepared:
+                student_id = each.student_id
+                earlier = seen.get(student_id)
+                if earlier is None:
+                    seen[student_id] = _Seen(
+                        each.source, rows.append(each.row), records.append(each.record)
                     )
-                    if each.error is not None:
-                        unreadable.append(f"{each.source}: {each.error}")
-                    if on_result is not None:
-                        on_result(each)
+                    outputs.feedback(feedback_stem(student_id), each)
+                elif not earlier.conflicted and _resubmission(earlier.source, each.source):
+                    each, seen[student_id], line = outputs.resubmitted(each, earlier)
+                    resubmissions.append(line)
+                else:
+                    conflicts.setdefault(student_id, [earlier.source]).append(each.source)
+                    each, seen[student_id] = outputs.conflict(each, earlier)
+                if each.error is not None:
+                    unreadable.append(f"{each.source}: {each.error}")
+                if on_result is not None:
+                    on_result(each)
+            with (stage / "results.jsonl").open("wb") as jsonl:
+                records.copy_to(jsonl)
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
                 _write_gradebook(file, rows, answer_ids, summary, table)
-            _write_statistics(stage, table, key, unreadable, _listed(conflicts))
+            _write_statistics(
+                stage, table, key, unreadable, _listed(conflicts), tuple(resubmissions)
+            )
             for export in exports:
                 file_name, text = export(rows, key)
                 (stage / file_name).write_text(
@@ -145,12 +152,14 @@ def write_prepared(
                 )
     finally:
         rows.close()
-    return BatchReport(summary, len(rows), tuple(unreadable), _listed(conflicts))
+        records.close()
+    listed = _listed(conflicts)
+    return BatchReport(summary, len(rows), tuple(unreadable), listed, tuple(resubmissions))
 
 
 def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:
     return tuple(
-        f"{student_id}: {', '.join(sources)} (the last counts)"
+        f"{student_id}: claimed by {', '.join(sources)}"
         for student_id, sources in conflicts.items()
     )
 
@@ -161,6 +170,7 @@ def _write_statistics(
     key: AnswerKey,
     unreadable: Sequence[str],
     conflicts: Sequence[str],
+    resubmissions: Sequence[str],
 ) -> None:
     """``items.csv`` (the item analysis) and ``summary.md`` (the class summary)."""
     counted = table.table()
@@ -173,10 +183,14 @@ def _write_statistics(
         diagnosis_table(counted),
         unreadable=unreadable,
         conflicts=conflicts,
+        resubmissions=resubmissions,
     )
     for name, text in (("items.csv", render_items_csv(analysis)), ("summary.md", summary)):
         (stage / name).write_text(text, encoding="utf-8", newline="", errors=UNENCODABLE)
 
+
+SUPERSEDED = f"{RESUBMISSION}: replaced by the later upload"
+"""How the warning of an upload that a later one replaced begins (it has no row)."""
 
 UNENCODABLE = "backslashreplace"
 """A text a student wrote can hold what UTF-8 cannot encode (a lone surrogate from a JSON
@@ -184,14 +198,100 @@ UNENCODABLE = "backslashreplace"
 than stopping the batch."""
 
 
-def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepared:
-    """The later of two submissions with one student id, saying which one counts."""
-    result = restore(json.loads(later.record), key)
-    warning = (
-        f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
-        f"this submission ({result.source}) is the one graded"
+class _Seen(NamedTuple):
+    """Where the outputs of the submission holding a student id's row are."""
+
+    source: str
+    row: int
+    record: int
+    conflicted: bool = False
+
+
+def _resubmission(earlier: str, later: str) -> bool:
+    """Are these two uploads of one student in an LMS bulk download?"""
+    first, second = lms_source(earlier), lms_source(later)
+    return (
+        first is not None
+        and second is not None
+        and first.lms == second.lms
+        and first.student_id == second.student_id
     )
-    return prepare(replace(result, warnings=(*result.warnings, warning)), key)
+
+
+@dataclass
+class _Outputs:
+    """The outputs of a batch being written, and how a second submission of one id
+    changes them."""
+
+    rows: RowStore
+    records: LineStore
+    feedback_dir: Path
+    key: AnswerKey
+
+    def feedback(self, stem: str, each: Prepared) -> None:
+        (self.feedback_dir / f"{stem}.md").write_bytes(each.feedback.encode("utf-8", UNENCODABLE))
+
+    def noted(self, record: str, warning: str) -> Prepared:
+        """The result of ``record`` rendered again with one more warning."""
+        result = restore(json.loads(record), self.key)
+        return prepare(replace(result, warnings=(*result.warnings, warning)), self.key)
+
+    def resubmitted(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen, str]:
+        """Two uploads of one student: the later (``LmsName.order``; of equal ones, the one
+        read later) holds the row and the feedback file, and both records say which
+        counts. Returns ``each`` as recorded, where the id's row now is, and the line
+        for the summary."""
+        old, new = lms_source(earlier.source), lms_source(each.source)
+        newer = old is None or new is None or new.order >= old.order
+        kept, replaced = (each.source, earlier.source) if newer else (earlier.source, each.source)
+        counts = f"{RESUBMISSION}: {_place(kept)} replaces the earlier upload {_place(replaced)}"
+        superseded = f"{SUPERSEDED} {_place(kept)}; not counted"
+        student_id = each.student_id
+        line = f"{student_id}: {kept} replaces {replaced}"
+        if newer:
+            each = self.noted(each.record, counts)
+            old_record = self.noted(self.records[earlier.record], superseded).record
+            self.records.replace(earlier.record, old_record)
+            self.rows.replace(earlier.row, each.row)
+            self.feedback(feedback_stem(student_id), each)
+            return each, _Seen(each.source, earlier.row, self.records.append(each.record)), line
+        each = self.noted(each.record, superseded)
+        self.records.append(each.record)
+        counted = self.noted(self.records[earlier.record], counts)
+        self.records.replace(earlier.record, counted.record)
+        self.rows.replace(earlier.row, counted.row)
+        self.feedback(feedback_stem(student_id), counted)
+        return each, earlier, line
+
+    def conflict(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen]:
+        """Another submission claims an id already taken: it gets a row of its own, and
+        both rows (and records and feedback) say so; their feedback files are named
+        after the id and the source (``conflict_stem``), so neither has the id's own."""
+        student_id = each.student_id
+        if not earlier.conflicted:  # the first claimant learns of it now
+            first = self.noted(self.records[earlier.record], _conflict(each.source, student_id))
+            self.records.replace(earlier.record, first.record)
+            self.rows.replace(earlier.row, first.row)
+            (self.feedback_dir / f"{feedback_stem(student_id)}.md").unlink()
+            self.feedback(conflict_stem(student_id, earlier.source), first)
+        each = self.noted(each.record, _conflict(earlier.source, student_id))
+        self.rows.append(each.row)
+        self.records.append(each.record)
+        self.feedback(conflict_stem(student_id, each.source), each)
+        return each, earlier._replace(conflicted=True)
+
+
+def _place(source: str) -> str:
+    """A source quoted on one line, its end kept when long (the file's name tells most)."""
+    cut = source if len(source) <= 120 else "..." + source[-117:]
+    return "'" + visible(cut) + "'"
+
+
+def _conflict(other: str, student_id: str) -> str:
+    return (
+        f"{ID_CONFLICT}: {_place(other)} also claims student id {shown(student_id)}; both "
+        "are graded, and which is this student's is for the instructor to decide"
+    )
 
 
 def _write_gradebook(

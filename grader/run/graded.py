@@ -1,9 +1,8 @@
 """A graded run's folder read back: its ``results.jsonl`` as the class's results, and the
 class's tables and statistics computed from them (``grader.load``, ``grader report``).
 
-``results.jsonl`` holds every submission (``grade``'s and ``grader merge``'s alike, in
-the order they were read); a student who submitted more than once counts with the last,
-at the place of the first, as in the gradebook.
+``results.jsonl`` holds every submission (``grade``'s and ``grader merge``'s alike);
+the class is its records as the gradebook's rows: the same rows, in the same order.
 """
 
 from __future__ import annotations
@@ -19,8 +18,11 @@ import pandas as pd
 
 from grader.errors import GraderError
 from grader.grading.results import StudentResult
+from grader.intake.submission import RESUBMISSION
+from grader.render.gradebook import status_text
+from grader.run.batch import SUPERSEDED
 from grader.run.merge import read_results
-from grader.run.prepare import DUPLICATE, KEPT_WARNINGS
+from grader.run.prepare import KEPT_WARNINGS as KEPT
 from grader.solver.key import AnswerKey
 from grader.stats.attention import students_to_talk_to
 from grader.stats.items import (
@@ -37,23 +39,26 @@ RESULTS = "results.jsonl"
 
 @dataclass(frozen=True, eq=False)
 class ClassResults:
-    """A graded class: one result per student (the one that counts), and pandas tables
-    of it, each made the first time it is asked for."""
+    """A graded class: the result of each gradebook row, and pandas tables of them, each
+    made the first time it is asked for."""
 
     results: tuple[StudentResult, ...]
-    """One per student id, in gradebook order."""
-    duplicates: dict[str, tuple[str, ...]]
-    """Student ids submitted more than once: their sources in the order read (the last
-    counts)."""
+    """One per gradebook row, in its order: one per student, but two submissions that
+    claim one id have a row each, and of a student's repeated LMS uploads the one that
+    counts."""
     answer_ids: tuple[str, ...]
     points: dict[str, float]
     max_score: float
 
     @cached_property
     def gradebook(self) -> pd.DataFrame:
-        """One row per student (index ``student_id``), as ``gradebook.csv``: points per
-        answer id, ``total``, ``max_total``, ``percent``, ``status``."""
-        return gradebook_frame(self.results, self.answer_ids, KEPT_WARNINGS)
+        """One row per gradebook row (index ``student_id``), as ``gradebook.csv``: points
+        per answer id, ``total``, ``max_total``, ``percent``, ``status``."""
+        statuses = [
+            status_text(replace(r, warnings=tuple(w for w in r.warnings if w.startswith(KEPT))))
+            for r in self.results
+        ]
+        return gradebook_frame(self.results, self.answer_ids, statuses)
 
     @cached_property
     def items(self) -> pd.DataFrame:
@@ -87,8 +92,11 @@ class ClassResults:
     @cached_property
     def students_to_talk_to(self) -> pd.DataFrame:
         """Who needs a word and why (``grader.stats.attention``)."""
-        errors = {r.student_id: r.error or "" for r in self.results if r.status == "error"}
-        return students_to_talk_to(self.table, errors=errors, duplicates=self.duplicates)
+        return students_to_talk_to(
+            self.table,
+            errors=[r.error or "" if r.status == "error" else None for r in self.results],
+            warnings=[r.warnings for r in self.results],
+        )
 
     def __repr__(self) -> str:
         return (
@@ -98,51 +106,49 @@ class ClassResults:
 
 
 def class_results(
-    records: Iterable[StudentResult],
-    *,
-    points: dict[str, float] | None = None,
-    mark_duplicates: bool = False,
+    records: Iterable[StudentResult], *, points: dict[str, float] | None = None
 ) -> ClassResults:
-    """The class from its results in the order read: the last submission of each id
-    counts, at the place of its first. ``points``: each answer id's points (by default,
-    those the first result's items record). ``mark_duplicates``: give a later submission
-    the warning the batch gives it (for records read without it, ``read_results``)."""
-    counted: dict[str, StudentResult] = {}
-    sources: dict[str, list[str]] = {}
+    """The gradebook's rows from the records of ``results.jsonl``, in the order written:
+    every record is a row, but a student's repeated uploads in an LMS download (records
+    marked ``resubmission``) are one, at the place of the first, holding the upload that
+    counts. ``points``: each answer id's points (by default, those the first record's
+    items record)."""
+    rows: list[StudentResult] = []
+    counted: list[bool] = []
+    resubmitted: dict[str, int] = {}
     for result in records:
-        earlier = counted.get(result.student_id)
-        if earlier is not None and mark_duplicates:
-            warning = (
-                f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
-                f"this submission ({result.source}) is the one graded"
-            )
-            result = replace(result, warnings=(*result.warnings, warning))
-        counted[result.student_id] = result
-        sources.setdefault(result.student_id, []).append(result.source)
-    results = tuple(counted.values())
+        superseded = any(w.startswith(SUPERSEDED) for w in result.warnings)
+        if any(w.startswith(f"{RESUBMISSION}:") for w in result.warnings):
+            row = resubmitted.get(result.student_id)
+            if row is None:
+                resubmitted[result.student_id] = len(rows)
+            elif not superseded or not counted[row]:
+                rows[row], counted[row] = result, not superseded
+            if row is not None:
+                continue
+        rows.append(result)
+        counted.append(not superseded)
     if points is None:
-        points = {item.id: item.max_score for item in results[0].items} if results else {}
-    max_score = results[0].max_score if results else sum(points.values())
+        points = {item.id: item.max_score for item in rows[0].items} if rows else {}
+    max_score = rows[0].max_score if rows else sum(points.values())
     return ClassResults(
-        results=results,
-        duplicates={s: tuple(found) for s, found in sources.items() if len(found) > 1},
-        answer_ids=tuple(points),
-        points=points,
-        max_score=max_score,
+        results=tuple(rows), answer_ids=tuple(points), points=points, max_score=max_score
     )
 
 
 def load_graded(grades_dir: Path, key: AnswerKey | None = None) -> ClassResults:
     """The class graded into ``grades_dir`` (its ``results.jsonl``). With ``key``, every
-    record is checked to have been graded with that rubric (as ``grader merge`` checks)
-    and takes its titles; without, the records are read as they are."""
+    record is first checked to have been graded with that rubric (as ``grader merge``
+    checks them), and the points come from the rubric."""
     path = grades_dir / RESULTS if grades_dir.is_dir() else grades_dir
     if not path.is_file():
         raise GraderError(f"{path}: no such file (expected the results.jsonl of a graded run)")
-    if key is not None:
-        points = {answer.id: answer.points for answer in key.rubric.answers}
-        return class_results(read_results([path], key), points=points, mark_duplicates=True)
-    return class_results(_records(path))
+    if key is None:
+        return class_results(_records(path))
+    for _ in read_results([path], key):  # every record checked first, as merge checks them
+        pass
+    points = {answer.id: answer.points for answer in key.rubric.answers}
+    return class_results(_records(path), points=points)
 
 
 def _records(path: Path) -> Iterator[StudentResult]:

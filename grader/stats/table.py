@@ -47,8 +47,9 @@ def outcome(status: str, diagnoses: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class ClassTable:
-    """A class's results in the wide form: rows are students (unique ids, in gradebook
-    order), columns answer ids (in rubric order)."""
+    """A class's results in the wide form: rows are the gradebook's rows (indexed by
+    student id, which two rows share when two submissions claim one id), columns answer
+    ids (in rubric order)."""
 
     scores: pd.DataFrame
     """Points earned, float."""
@@ -59,7 +60,8 @@ class ClassTable:
     graded: pd.Series
     """By student: was the submission read (False: the whole file was unreadable)?"""
     diagnoses: pd.DataFrame
-    """One row per diagnosis given: columns ``student_id``, ``answer_id``, ``code``."""
+    """One row per diagnosis given: columns ``row`` (the student's row, from 0),
+    ``student_id``, ``answer_id``, ``code``."""
     max_score: float
 
     @property
@@ -118,6 +120,7 @@ class TableBuilder:
         outcomes.columns = columns
         diagnosed = pd.DataFrame(
             {
+                "row": pd.Series([row for row, _, _ in self._diagnosed], dtype="int64"),
                 "student_id": pd.Series(
                     [self._students[row] for row, _, _ in self._diagnosed], dtype=object
                 ),
@@ -138,7 +141,7 @@ class TableBuilder:
 def table_from_results(
     results: Iterable[StudentResult], points: Mapping[str, float], max_score: float
 ) -> ClassTable:
-    """The wide table of counted results (one per student id, as in the gradebook)."""
+    """The wide table of the gradebook's rows' results."""
     builder = TableBuilder(points, max_score)
     for result in results:
         builder.add(
@@ -187,18 +190,14 @@ def items_frame(results: Iterable[StudentResult]) -> pd.DataFrame:
 
 
 def gradebook_frame(
-    results: Iterable[StudentResult], answer_ids: Sequence[str], kept_warnings: tuple[str, ...]
+    results: Sequence[StudentResult], answer_ids: Sequence[str], statuses: Sequence[str]
 ) -> pd.DataFrame:
-    """One row per student, indexed by student id: the points of each answer id, then
-    ``total``, ``max_total``, ``percent`` and ``status``, as ``gradebook.csv`` has them
-    (``graded`` or why not, then the warnings that start with one of ``kept_warnings``)."""
+    """One row per result, indexed by student id: the points of each answer id, then
+    ``total``, ``max_total``, ``percent`` and ``status`` (``statuses``, one per result),
+    as ``gradebook.csv`` has them."""
     records = []
-    for result in results:
+    for result, status in zip(results, statuses, strict=True):
         scores = {item.id: item.score for item in result.items}
-        status = "graded" if result.status == "graded" else (result.error or "error")
-        warnings = [w for w in result.warnings if w.startswith(kept_warnings)]
-        if warnings:
-            status += "; " + "; ".join(warnings)
         records.append(
             {
                 "student_id": result.student_id,
