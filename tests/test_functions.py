@@ -5,8 +5,6 @@ domain refuse the rubric; the key's zeros are exact zeros."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,9 +12,12 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from grader import Rubric, solve
+from grader import Rubric, grade_submission, solve
+from grader.cli import app
 from grader.errors import RubricError
+from grader.intake.submission import Submission
 from grader.rubric.load import parse_rubric
 from grader.solver import expr
 
@@ -292,13 +293,10 @@ def test_hessian_in_the_key_table_and_json(tmp_path: Path) -> None:
         + "  - {id: h, problem: p, quantity: hessian, function: f, at: [1, 0], points: 2}\n",
         encoding="utf-8",
     )
-    run = [sys.executable, "-m", "grader", "key", "--rubric", str(path)]
-    table = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+    table = CliRunner().invoke(app, ["key", "--rubric", str(path)]).stdout
     assert "h  " in table and "[          0,           2]" in table
     data = json.loads(
-        subprocess.run(
-            [*run, "--format", "json"], capture_output=True, text=True, check=True
-        ).stdout
+        CliRunner().invoke(app, ["key", "--rubric", str(path), "--format", "json"]).stdout
     )
     assert data["h"] == [[0.0, 2.0], [2.0, 0.0]]  # [[2y, 2x], [2x, −sin y]] at (1, 0)
 
@@ -366,14 +364,10 @@ def test_out_of_domain_rubric_exits_2_and_writes_nothing(tmp_path: Path) -> None
     sub = tmp_path / "s.json"
     sub.write_text('{"answers": {"a": [1, 1]}}', encoding="utf-8")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(sub), "--rubric", str(rubric),
-         "--out", str(out)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 2
+    done = CliRunner().invoke(app, ["grade", str(sub), "--rubric", str(rubric), "--out", str(out)])
+    assert done.exit_code == 2
     assert "answers[0].at: 'f' is undefined at the point (x=-1.0, y=2.0)" in done.stderr
-    assert "log of -1" in done.stderr and "Traceback" not in done.stderr
+    assert "log of -1" in done.stderr and "Traceback" not in done.output
     assert not out.exists()
 
 
@@ -442,3 +436,21 @@ def test_small_values_that_are_not_rounding_stay() -> None:
     assert expr.evaluate_key(expr.parse("exp(-700)"), {}) == pytest.approx(np.exp(-700))
     assert expr.evaluate_key(expr.parse("1e-12 x", ["x"]), {"x": 3.0}) == 3e-12
     assert expr.evaluate_key(expr.parse("x - 1", ["x"]), {"x": 1 + 1e-12}) != 0.0
+
+
+def test_a_students_exact_zero_is_right_under_sigfigs_when_the_math_gives_zero() -> None:
+    """The key's zero is exact, so 0 (and 0.0, -0) earns the points under sigfigs, and
+    a small nonzero answer needs the rubric's atol."""
+    text = RUBRIC.format(variables="[x]", expr="x - 0.1 - 0.2").replace(
+        "answers:\n", "defaults: {tolerance: {mode: sigfigs, digits: 3}}\nanswers:\n"
+    ) + (
+        "  - {id: a, problem: p, quantity: value, function: f, at: [0.3], points: 1}\n"
+        "  - {id: b, problem: p, quantity: value, function: f, at: [0.3], points: 1,\n"
+        "     grading: {tolerance: {mode: sigfigs, digits: 3, atol: 1e-9}}}\n"
+    )
+    key = solve(parse_rubric(text))
+    for zero in (0, 0.0, "0", "-0", "0.000"):
+        result = grade_submission(Submission("s", "s.json", {"a": zero, "b": zero}), key)
+        assert [item.status for item in result.items] == ["correct", "correct"]
+    result = grade_submission(Submission("s", "s.json", {"a": 1e-12, "b": 1e-12}), key)
+    assert [item.status for item in result.items] == ["incorrect", "correct"]

@@ -96,9 +96,12 @@ class Activation:
 
     def backward(self, a: Array, h: Array, upstream: Array, how: str = "correct") -> Array:
         """∂L/∂a from ∂L/∂h (``upstream``): J_f(a)ᵀ·upstream. ``how``: ``correct``,
-        ``wrong`` (the common wrong derivative) or ``one`` (the derivative left out)."""
+        ``wrong`` (the common wrong derivative), ``one`` (the derivative left out) or
+        ``preactivation`` (the derivative's form in h = f(a) written with a for h)."""
         if how == "one":
             return np.asarray(upstream * 1.0, dtype=np.float64)
+        if how == "preactivation" and self.from_output is not None:
+            return np.asarray(upstream * self.from_output(a), dtype=np.float64)
         if how == "wrong" and self.wrong is not None:
             return np.asarray(upstream * self.wrong(a, h), dtype=np.float64)
         if self.prime is None:  # softmax: J = diag(h) − h hᵀ

@@ -36,21 +36,34 @@ class RelativeTolerance(_Strict):
 class SigFigsTolerance(_Strict):
     """Accept what rounds like the expected value to ``digits`` significant figures.
 
-    Interval: ``|answer − expected| ≤ ½·10^(⌊log10|expected|⌋ − digits + 1)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(⌊log10|expected|⌋ − digits + 1), atol)``
+    (expected = 0: ``≤ atol``, so only 0 when atol is 0).
     """
 
     mode: Literal["sigfigs"]
     digits: int = Field(ge=1, le=15, description="Significant figures the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the figures (the accepted half-width is the larger of the two).",
+    )
 
 
 class DecimalsTolerance(_Strict):
     """Accept what matches the expected value to ``places`` decimal places.
 
-    Interval: ``|answer − expected| ≤ ½·10^(−places)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(−places), atol)``.
     """
 
     mode: Literal["decimals"]
     places: int = Field(ge=0, le=15, description="Decimal places the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the places (the accepted half-width is the larger of the two).",
+    )
 
 
 Tolerance = Annotated[
@@ -74,6 +87,13 @@ DiagnosisCode = Literal[
     "no_step",
     "mean_for_sum",
     "learning_rate",
+    "misordered",
+    "sum_for_mean",
+    "constant_multiple",
+    "missing_input_factor",
+    "preactivation_for_activation",
+    "wrong_point",
+    "chain_order",
 ]
 
 
@@ -257,6 +277,18 @@ class _AnswerBase(_Strict):
         default_factory=GradingOverride, description="Overrides of the rubric's defaults."
     )
     title: str | None = Field(None, description="Short description shown in feedback.")
+    entries: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="The names of the answer's entries, row by row, as the homework writes "
+        "them (e.g. ['∂L/∂v0', '∂L/∂v1']); feedback names entries by them. Default: the "
+        "homework's notation for the quantity (∂L/∂w₁₂, example 2, ∂F₁/∂y).",
+    )
+    hint: str | None = Field(
+        None,
+        min_length=1,
+        description="A sentence (or a link to lecture notes) shown with a wrong answer.",
+    )
 
 
 class NetworkAnswer(_AnswerBase):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from grader.deadline import Overtime, within
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
@@ -42,7 +43,8 @@ def grade_all(
     """Results in submission order; an unreadable file yields its error row. Each
     student is graded against their own key (``AnswerKey.for_student``: their variant,
     for a rubric with variants); a student whose variant cannot be drawn gets a row
-    saying why, and the batch goes on."""
+    saying why, and the batch goes on; so does one whose grading takes longer than
+    ``limits.max_seconds_per_submission`` (``grader.deadline``)."""
     for submission in submissions:
         try:
             own = key.for_student(submission.student_id)
@@ -52,8 +54,19 @@ def grade_all(
             continue
         if isinstance(submission, Unreadable):
             yield unreadable_result(submission, own)
-        else:
-            yield grade_submission(submission, own, limits=limits)
+            continue
+        try:
+            with within(limits.max_seconds_per_submission):
+                result = grade_submission(submission, own, limits=limits)
+        except Overtime:
+            why = (
+                f"grading took more than {limits.max_seconds_per_submission} s "
+                "(Limits.max_seconds_per_submission): not graded; the rest of the class is"
+            )
+            result = unreadable_result(
+                Unreadable(submission.student_id, submission.source, why), own
+            )
+        yield result
 
 
 KEPT_WARNINGS = (ID_CONFLICT, RESUBMISSION, DUPLICATE_ANSWER, ID_MISMATCH)

@@ -186,8 +186,17 @@ def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
                 raise RubricError(problem, path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
-    for answer in rubric.answers:
+    for index, answer in enumerate(rubric.answers):
         node = answer_node(graph, problems, answer)
         expected = graph.evaluate(node, memo=memo)
         entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
+        names = answer.entries
+        if names is not None and len(names) != entries[answer.id].size:
+            raise RubricError(
+                f"names {len(names)} entr{'y' if len(names) == 1 else 'ies'}, but "
+                f"{answer.id} has {entries[answer.id].size} (shape "
+                f"{entries[answer.id].shape}): give one name per entry, row by row",
+                path=source,
+                key=f"answers[{index}].entries",
+            )
     return AnswerKey(rubric, graph, entries)

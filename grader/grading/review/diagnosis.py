@@ -17,8 +17,10 @@ being rounded too soon). Exactness, not a tolerance, keeps it from matching by c
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +28,14 @@ from numpy.typing import NDArray
 from grader.grading import compare
 from grader.grading.review.recompute import KeyGraphs, Mistake
 from grader.memo import by_identity
-from grader.rubric.models import NetworkAnswer
+from grader.rubric.models import (
+    CompositionAnswer,
+    FunctionsProblem,
+    JacobianAnswer,
+    NetworkAnswer,
+    ValueAnswer,
+)
+from grader.solver.functions import ParsedFunction
 from grader.solver.key import Expressions, KeyEntry
 
 Array = NDArray[np.float64]
@@ -42,6 +51,11 @@ NEGLIGIBLE = 1e-9
 POWERS = (1, -1, 2, -2, 3, -3)
 """Decimal-point slips recognised: ×10^k for these k."""
 
+NEAR_NAMED = 0.15
+"""A constant multiple within this share of −1, ½, 2 or 10^k is not named as one."""
+
+_NAMED_CONSTANTS = (-1.0, 0.5, 2.0, *(10.0**k for k in POWERS))
+
 
 @dataclass(frozen=True)
 class Alternative:
@@ -56,6 +70,12 @@ class Alternative:
     """Earlier answers whose student values the recomputation used."""
     exponent: int = 0
     """For ``power_of_ten``: the k of ×10^k."""
+    node: str | None = None
+    """For an alternative that is another node of the key's graph (the batch mean for
+    the sum): that node, recomputed from the student's earlier answers like ``ecf``."""
+    detail: tuple[Any, ...] = ()
+    """What the sentence needs to say which mistake: the reordering (``misordered``),
+    the constant (``constant_multiple``), the point (``wrong_point``)."""
 
 
 @dataclass(frozen=True)
@@ -140,9 +160,12 @@ def candidates(entry: KeyEntry, graphs: KeyGraphs) -> Candidates:
     expected = np.asarray(entry.expected, dtype=np.float64)
     small = negligible(entry, expected)
     found = method_alternatives(entry, graphs, {})
+    found += node_alternatives(entry, graphs, {})
+    found += _function_alternatives(entry, graphs)
     if expected.ndim == 2:
         found.append(Alternative("transposed", expected.T.copy()))
-    for other in _other_answers(entry, graphs):
+    found += _reorderings(entry, expected)
+    for other in other_answers(entry, graphs):
         value = np.asarray(other.expected, dtype=np.float64)
         found.append(Alternative(f"other_answer:{other.answer.id}", value))
     reshaped = [alt for alt in found if alt.value.shape != expected.shape]
@@ -199,8 +222,212 @@ def method_alternatives(
     return found
 
 
-def _other_answers(entry: KeyEntry, graphs: KeyGraphs) -> list[KeyEntry]:
+_SWAPPED_SELECTOR = {"sum": ("mean", "mean_for_sum"), "mean": ("sum", "sum_for_mean")}
+
+
+def node_alternatives(
+    entry: KeyEntry, graphs: KeyGraphs, overrides: dict[str, object]
+) -> list[Alternative]:
+    """Other nodes of the key's graph the answer may have been given as, recomputed with
+    ``overrides``: the batch mean where the sum is asked (``mean_for_sum``: divided by
+    the number of examples), the sum where the mean is (``sum_for_mean``)."""
+    answer = entry.answer
+    if not isinstance(answer, NetworkAnswer) or not isinstance(answer.example, str):
+        return []
+    swapped = _SWAPPED_SELECTOR.get(answer.example)
+    if swapped is None:
+        return []
+    selector, code = swapped
+    suffix = f"[{answer.example}]"
+    if not entry.node.endswith(suffix):
+        return []
+    node = f"{entry.node[: -len(suffix)]}[{selector}]"
+    base = graphs.base
+    if node not in base.graph:
+        return []
+    usable = {name: value for name, value in overrides.items() if base.fits(name, value)}
+    if overrides and not usable:
+        return []
+    value = np.asarray(base.evaluate(node, usable), dtype=np.float64)
+    count = sum(1 for name in base.graph.nodes if name.startswith(f"{answer.problem}.x["))
+    return [Alternative(code, value, node=node, detail=(count,))]
+
+
+def _reorderings(entry: KeyEntry, expected: Array) -> list[Alternative]:
+    """The key's entries in another order than asked (``misordered``): a vector's first
+    entry written last or its last first, two entries swapped, the order reversed; a
+    matrix's first column written last (the bias column) or its last first; examples
+    swapped in an answer over all examples; a non-square matrix filled column by column.
+    ``detail`` says which: ``(kind, axis, *places)``."""
+    if expected.ndim == 0:
+        return []
+    stacked = isinstance(entry.answer, NetworkAnswer) and entry.answer.example == "all"
+    axes = [expected.ndim - 1] if expected.ndim >= 2 else [0]
+    if stacked and expected.ndim >= 2:
+        axes.insert(0, 0)
+    found: list[Alternative] = []
+    for axis in axes:
+        n = expected.shape[axis]
+        if n < 2:
+            continue
+        found.append(_reordered(expected, ("first_last", axis), np.roll(expected, -1, axis)))
+        if n > 2:
+            found.append(_reordered(expected, ("last_first", axis), np.roll(expected, 1, axis)))
+            found.append(_reordered(expected, ("reversed", axis), np.flip(expected, axis)))
+        # swapping two entries: examples in any answer over all examples, entries of a
+        # short vector (the transposition of n = 2 is its rotation, already there)
+        if n > 2 and ((stacked and axis == 0) or expected.ndim == 1) and n <= 6:
+            for i, j in itertools.combinations(range(n), 2):
+                order = list(range(n))
+                order[i], order[j] = j, i
+                found.append(
+                    _reordered(expected, ("swapped", axis, i, j), np.take(expected, order, axis))
+                )
+    if expected.ndim == 2 and expected.shape[0] != expected.shape[1] and not stacked:
+        by_columns = expected.ravel(order="F").reshape(expected.shape)
+        found.append(_reordered(expected, ("column_major", 1), by_columns))
+    return found
+
+
+def _reordered(expected: Array, detail: tuple[Any, ...], value: Array) -> Alternative:
+    del expected
+    return Alternative("misordered", np.ascontiguousarray(value), detail=detail)
+
+
+def _function_alternatives(entry: KeyEntry, graphs: KeyGraphs) -> list[Alternative]:
+    """A derivative evaluated at another answer's point (``wrong_point``: DF at the point
+    of another answer, or at the point with its coordinates swapped; in D(F∘G)(t), DF
+    at such a point rather than at G(t)), and the chain rule multiplied in the wrong
+    order (``chain_order``: DF(G(t))ᵀ·DG(t), which is DG(t)ᵀ·DF(G(t)) transposed)."""
+    answer = entry.answer
+    if not isinstance(answer, JacobianAnswer | CompositionAnswer):
+        return []
+    problem = graphs.key.rubric.problems.get(answer.problem)
+    if not isinstance(problem, FunctionsProblem):
+        return []
+    parsed = {name: ParsedFunction.from_def(d) for name, d in problem.functions.items()}
+    shape = np.shape(entry.expected)
+    outer = parsed[answer.function if isinstance(answer, JacobianAnswer) else answer.outer]
+    own = _own_point(answer, parsed)
+    found: list[Alternative] = []
+    with np.errstate(all="ignore"):
+        for point, whose in _other_points(answer, graphs, parsed, len(outer.variables), own):
+            at_point: Array | None
+            if isinstance(answer, JacobianAnswer):
+                at_point = np.asarray(outer.jacobian(point), dtype=np.float64)
+            else:
+                at_point = _chain(outer, parsed[answer.inner], point, np.array(answer.at), False)
+            if _usable(at_point, shape):
+                found.append(
+                    Alternative("wrong_point", at_point, detail=(tuple(point), whose, own))
+                )
+        if isinstance(answer, CompositionAnswer):
+            inner = parsed[answer.inner]
+            at = np.array(answer.at, dtype=np.float64)
+            middle = np.atleast_1d(inner.value(at))
+            reordered = _chain(outer, inner, middle, at, True)
+            if _usable(reordered, shape):
+                found.append(Alternative("chain_order", reordered))
+    return found
+
+
+def _usable(value: Array | None, shape: tuple[int, ...]) -> TypeGuard[Array]:
+    return value is not None and value.shape == shape and bool(np.all(np.isfinite(value)))
+
+
+def _own_point(
+    answer: JacobianAnswer | CompositionAnswer, parsed: dict[str, ParsedFunction]
+) -> tuple[float, ...]:
+    """Where the answer's outer derivative belongs: the answer's point, or G(t)."""
+    if isinstance(answer, JacobianAnswer):
+        return tuple(float(c) for c in answer.at)
+    inner = parsed[answer.inner]
+    return tuple(float(c) for c in np.atleast_1d(inner.value(np.array(answer.at, dtype=float))))
+
+
+def _other_points(
+    answer: JacobianAnswer | CompositionAnswer,
+    graphs: KeyGraphs,
+    parsed: dict[str, ParsedFunction],
+    dimension: int,
+    own: tuple[float, ...],
+) -> list[tuple[Array, str]]:
+    """Points of the right dimension where a student may have evaluated the derivative
+    instead: other answers' points (and the G(t) of compositions), the composition's own
+    t, the answer's point with its coordinates reversed; each with whose it is."""
+    points: list[tuple[tuple[float, ...], str]] = []
+    for other in graphs.key.rubric.answers:
+        if other.id == answer.id or other.problem != answer.problem:
+            continue
+        if isinstance(other, JacobianAnswer | ValueAnswer):
+            points.append((tuple(float(c) for c in other.at), other.id))
+        elif isinstance(other, CompositionAnswer):
+            points.append((_own_point(other, parsed), other.id))
+    if isinstance(answer, CompositionAnswer):
+        points.append((tuple(float(c) for c in answer.at), "t"))
+    if len(own) > 1 and own != own[::-1]:
+        points.append((own[::-1], "reversed"))
+    kept: list[tuple[Array, str]] = []
+    seen = {own}
+    for point, whose in points:
+        if len(point) == dimension and point not in seen:
+            seen.add(point)
+            kept.append((np.array(point, dtype=np.float64), whose))
+    return kept
+
+
+def _chain(
+    outer: ParsedFunction, inner: ParsedFunction, middle: Array, at: Array, reversed_order: bool
+) -> Array | None:
+    """D outer(middle) · D inner(at), shaped like the key's composition; with
+    ``reversed_order``, D outer(middle)ᵀ · D inner(at) (None where that is undefined)."""
+    left = np.atleast_2d(outer.jacobian(middle))
+    if reversed_order:
+        left = left.T
+    right = np.asarray(inner.jacobian(at), dtype=np.float64)
+    if left.shape[1] != right.size // max(1, len(inner.variables)):
+        return None
+    product = left @ right.reshape(left.shape[1], -1)
+    out_shape = () if outer.scalar else (len(outer.outputs),)
+    in_shape = () if len(inner.variables) == 1 else (len(inner.variables),)
+    if product.size != int(np.prod(out_shape + in_shape)):
+        return None
+    return np.asarray(product.reshape(out_shape + in_shape), dtype=np.float64)
+
+
+def constant_multiple(entry: KeyEntry, answer: Array, small: Mask) -> Alternative | None:
+    """The key times one constant c that the whole answer matches (``constant_multiple``),
+    c written with the fewest significant figures that still match; None unless at least
+    two entries are not ~0, c is far from 1 (|c| at most ½ or at least 2: nearer 1 a
+    common factor is as likely a slip in one step) and c is not within ``NEAR_NAMED`` of
+    a constant another code names (−1, ½, 2, 10^k): those are that mistake, or a near
+    miss of it."""
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    used = ~small & np.isfinite(answer)
+    if np.count_nonzero(used) < 2 or not np.all(np.isfinite(answer)):
+        return None
+    e, a = expected[used], answer[used]
+    c = float(np.dot(a, e) / np.dot(e, e))
+    if not (abs(c) <= 0.5 or abs(c) >= 2) or c == 0:
+        return None
+    if any(abs(c / each - 1) < NEAR_NAMED for each in _NAMED_CONSTANTS):
+        return None
+    for digits in range(1, 5):
+        nice = round_sig(c, digits)
+        value = nice * expected
+        if np.all(matches(entry, answer, value)):
+            break
+    else:
+        return None
+    return Alternative("constant_multiple", value, detail=(nice,))
+
+
+def other_answers(entry: KeyEntry, graphs: KeyGraphs) -> list[KeyEntry]:
     """Numeric answers of the same shape: the same problem's first, then rubric order."""
+    cache_key = f"diagnosis.other_answers:{entry.answer.id}"
+    cached = graphs.cache.get(cache_key)
+    if isinstance(cached, list):
+        return cached
     others = [
         other
         for other in graphs.key
@@ -208,7 +435,9 @@ def _other_answers(entry: KeyEntry, graphs: KeyGraphs) -> list[KeyEntry]:
         and not isinstance(other.expected, Expressions)
         and other.shape == entry.shape
     ]
-    return sorted(others, key=lambda other: other.answer.problem != entry.answer.problem)
+    found = sorted(others, key=lambda other: other.answer.problem != entry.answer.problem)
+    graphs.cache[cache_key] = found
+    return found
 
 
 # --- too coarse: the right value rounded too soon ----------------------------------

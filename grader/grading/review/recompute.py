@@ -31,6 +31,8 @@ MistakeCode = Literal[
     "step_uphill",
     "no_step",
     "mean_for_sum",
+    "missing_input_factor",
+    "preactivation_for_activation",
 ]
 
 
@@ -73,6 +75,17 @@ def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
             variant = NetworkVariant(output_prime=how)
             found.append(Mistake(f"output_{how}", "wrong_derivative", variant))
     found.append(Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")))
+    found.append(Mistake("no_input", "missing_input_factor", NetworkVariant(no_input_factor=True)))
+    # the pre-activation a for f(a): below ∂L/∂W_l (∂L/∂v), and in f′ written in f(a)
+    shaped = [each for each in hidden if each.name not in ("linear", "relu")]
+    if shaped:
+        variant = NetworkVariant(preactivation_below=True)
+        found.append(Mistake("preactivation_below", "preactivation_for_activation", variant))
+        variant = NetworkVariant(hidden_prime="preactivation")
+        found.append(Mistake("preactivation_hidden", "preactivation_for_activation", variant))
+    if outputs - {"relu", "softmax"}:
+        variant = NetworkVariant(output_prime="preactivation")
+        found.append(Mistake("preactivation_output", "preactivation_for_activation", variant))
     depth = max(spec.depth for spec in networks)
     for layer in range(1, depth + 1):
         square = any(
