@@ -136,6 +136,23 @@ def test_random_wrong_answers_are_almost_never_excused() -> None:
     assert tally.rate("×1.6-40") < LARGE_BOUND, report
 
 
+@pytest.mark.slow
+def test_random_wrong_answers_to_layered_networks_and_training_are_almost_never_excused() -> None:
+    """The same over deep-softmax.yaml (tanh, ReLU, softmax, cross-entropy) and
+    hw-training.yaml (the weights and loss after a step), whose answers add the new named
+    mistakes (each activation's wrong derivative, the step's mistakes, another learning
+    rate, a layer transposed) and the nearer-than-the-start rule: fewer than 1.5 %
+    (measured: 0.87 %), and none of those wrong by a factor of 1.6-40 (measured: 0)."""
+    keys = [
+        solve(load_rubric(RUBRICS / name)) for name in ("deep-softmax.yaml", "hw-training.yaml")
+    ]
+    tally = random_class(keys, seed=20240501)
+    report = ", ".join(f"{size}: {tally.rate(size):.2%}" for size in SIZES)
+    assert sum(tally.wrong.values()) >= WRONG_ANSWERS
+    assert tally.rate() < BOUND, f"{tally.rate():.2%} excused ({report}; {dict(tally.codes)})"
+    assert tally.rate("×1.6-40") < LARGE_BOUND, report
+
+
 def test_zeros_earn_no_carried_forward_credit(hw_key: AnswerKey) -> None:
     """A student who writes zeros from ∂L/∂ŷ on gets nothing for them: a recomputation
     that is ~0 (every gradient from a ∂L/∂ŷ of 0) is no evidence of a consistent method."""

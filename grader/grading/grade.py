@@ -224,7 +224,7 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:
         return [False] * entry.size
     if value.shape == entry.shape:  # always, as read: the key's own allowed errors
         return compare.criterion(entry).accepts(value.ravel().tolist())
-    accepted = compare.within(entry.grading.tolerance, value, entry.expected)
+    accepted = compare.accepted(entry, value)
     return [bool(flag) for flag in accepted.ravel()]
 
 

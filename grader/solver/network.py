@@ -45,6 +45,7 @@ __all__ = [
     "network_spec",
     "node_name",
     "sigmoid",
+    "starting_weights",
 ]
 
 Array = NDArray[np.float64]
@@ -213,6 +214,12 @@ def answer_node_name(spec: NetworkSpec, answer: NetworkAnswer) -> str:
     elif quantity in ("dW", "W_after") and layer is None:
         layer = 1  # the shorthand's dW and W_after are the hidden layer's
     return spec.node(quantity, layer, example)
+
+
+def starting_weights(spec: NetworkSpec, answer: NetworkAnswer) -> str:
+    """The parameter node of the weights a ``W_after``/``v_after`` answer starts from."""
+    layer = spec.depth if answer.quantity == "v_after" else answer.layer or 1
+    return spec.layers[layer - 1].param
 
 
 # --- one example's steps, with a variant's mistakes made ---------------------------------

@@ -57,6 +57,7 @@ from grader.grading.review.diagnosis import (
     node_alternatives,
     other_answers,
     separated,
+    step_size_alternative,
     too_coarse,
 )
 from grader.grading.review.recompute import KeyGraphs, Mistake, for_key
@@ -178,13 +179,14 @@ def explain(
     answers (``wrong_earlier``) and their partly right answers of the same shape
     (``copies``), in the order of the module docstring."""
     found = candidates(entry, graphs)
-    accepted = compare.within(entry.grading.tolerance, answer, found.expected)
+    accepted = compare.accepted(entry, answer)
     claimer = _Claimer(entry, answer, accepted, found.small)
     ecf = carried_forward(entry, graphs, wrong) if wrong else None
     if ecf is not None and claimer.entries(ecf, share=ECF_SHARE):
         claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, None)
     whole_fit = _fits_whole(entry, answer, found.whole_values)
-    for k, alt in enumerate(found.wholes):
+    for k in _closest_first(entry, answer, found.whole_values):
+        alt = found.wholes[k]
         if alt.mistake is not None:
             claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
     if ecf is not None and not claimer.done and np.any(separated(entry, ecf.value, found.small)):
@@ -192,6 +194,10 @@ def explain(
         # this answer at all, can a mistake made on top of the earlier answers explain it.
         relevant = {alt.mistake for alt in found.wholes if alt.mistake is not None}
         _method_from_earlier(claimer, graphs, wrong, ecf, relevant)
+    resized = step_size_alternative(entry, answer)  # weights after a step of another size
+    if resized is not None and not claimer.done:
+        fits = bool(np.all(matches(entry, answer, resized.value)))
+        claimer.whole(resized, fits, separated(entry, resized.value, found.small))
     for k, alt in enumerate(found.wholes):
         if alt.mistake is None:
             claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
@@ -218,6 +224,18 @@ def explain(
         if np.array_equal(hit, claimer.open):
             claimer.add(Alternative("too_coarse", found.expected), hit, figures=figures)
     return _merged(claimer.found)
+
+
+def _closest_first(entry: KeyEntry, answer: Array, stack: Array) -> list[int]:
+    """The order to try whole alternatives in: as listed, but for weights after a step
+    (where a small step puts several mistakes within the tolerance of the answer) the
+    closest to the answer first."""
+    order = list(range(len(stack)))
+    if entry.start is None or not order:
+        return order
+    with np.errstate(invalid="ignore", over="ignore"):
+        gaps = np.abs(stack - answer).reshape(len(stack), -1).max(axis=1)
+    return sorted(order, key=lambda k: float(gaps[k]))
 
 
 def _fits_whole(entry: KeyEntry, answer: Array, stack: Array) -> NDArray[np.bool_]:
@@ -421,7 +439,7 @@ def _named(
 def _rescored(
     item: ItemResult, entry: KeyEntry, answer: Array, findings: list[Finding], key: AnswerKey
 ) -> ItemResult:
-    accepted = np.array(compare.within(entry.grading.tolerance, answer, entry.expected))
+    accepted = np.array(compare.accepted(entry, answer))
     for finding in findings:  # an entry right only by coincidence is claimed, not accepted
         accepted[finding.claimed] = False
     credit = accepted.astype(np.float64)

@@ -41,7 +41,7 @@ def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs) -> bool:
     if known is not None and known[0] is value and known[1] is graphs:
         return known[2]
     earlier = graphs.key[answer_id]
-    verdict = not np.all(compare.within(earlier.grading.tolerance, value, earlier.expected))
+    verdict = not np.all(compare.accepted(earlier, value))
     if not value.flags.writeable:  # a writable array could change under its verdict
         if len(_VERDICTS) >= _VERDICTS_MAX:
             _VERDICTS.clear()

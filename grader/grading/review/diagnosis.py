@@ -111,9 +111,13 @@ def negligible(entry: KeyEntry, expected: Array) -> Mask:
     return np.asarray(e <= max(floor, NEGLIGIBLE * scale), dtype=np.bool_)
 
 
-def separated(entry: KeyEntry, alternative: Array, small: Mask | None = None) -> Mask:
+def separated(
+    entry: KeyEntry, alternative: Array, small: Mask | None = None, *, zeros: bool = False
+) -> Mask:
     """Where ``alternative`` (or a stack of them) is evidence: clearly apart from the right
-    value, which is not ~0 (``small``, computed if not given)."""
+    value, which is not ~0 (``small``, computed if not given). ``zeros``: the alternative's
+    ~0 entries are evidence too (a mistake of method whose value is not ~0 throughout,
+    such as the softmax δ with only its Jacobian's diagonal, 0 off the target class)."""
     expected = np.asarray(entry.expected, dtype=np.float64)
     tolerance = tolerance_of(entry)
     if small is None:
@@ -124,10 +128,18 @@ def separated(entry: KeyEntry, alternative: Array, small: Mask | None = None) ->
         gap = np.abs(alternative - expected)
         allowed = np.maximum(own_allowed, compare.allowed_error(tolerance, alternative))
         apart = gap > SEPARATION * allowed + 1e-12 * np.abs(expected)
+        if entry.start is not None:
+            # Weights after a step: an answer matching the alternative is refused by the
+            # nearer-than-the-start rule even within the tolerance, so any alternative
+            # that differs from the exact value is evidence (a step too small to be
+            # told apart by the tolerance still is not the step).
+            apart = gap > 1e-9 * np.abs(expected)
         # An alternative of ~0 is no evidence either: a student who writes zeros (or
         # nothing worked out) would match it, e.g. every gradient recomputed from a
         # ∂L/∂ŷ of 0.
         zero = np.abs(alternative) <= max(floor, NEGLIGIBLE * scale)
+        if zeros:
+            zero = zero & np.all(zero)
     return np.asarray(apart & np.isfinite(alternative) & ~small & ~zero, dtype=np.bool_)
 
 
@@ -189,7 +201,8 @@ def _stacked(
     shape = np.shape(entry.expected)
     kept, values, evidence = [], [], []
     for alt in alternatives:
-        where = separated(entry, alt.value, small)
+        zeros = alt.mistake is not None and alt.mistake.zeros_are_evidence
+        where = separated(entry, alt.value, small, zeros=zeros)
         if np.any(where):
             kept.append(alt)
             values.append(alt.value)
@@ -211,9 +224,12 @@ def method_alternatives(
     if not isinstance(entry.answer, NetworkAnswer):
         return []
     found = []
+    after_step = entry.answer.quantity == "loss_after"
     for mistake, recomputer in graphs.mistakes:
         if only is not None and mistake not in only:
             continue
+        if after_step and mistake.code not in STEP_CODES:
+            continue  # the loss after the step: only the step's own mistakes are told apart
         usable = {node: value for node, value in overrides.items() if recomputer.fits(node, value)}
         if overrides and not usable:
             continue
@@ -438,6 +454,45 @@ def other_answers(entry: KeyEntry, graphs: KeyGraphs) -> list[KeyEntry]:
     found = sorted(others, key=lambda other: other.answer.problem != entry.answer.problem)
     graphs.cache[cache_key] = found
     return found
+
+
+STEP_CODES = frozenset({"step_uphill", "no_step", "mean_for_sum"})
+"""The mistakes of the training step itself."""
+
+
+# --- a training step of another size -------------------------------------------------
+
+STEP_RATIOS_NAMED = (0.0, 1.0, -1.0)
+"""Step sizes (as multiples of the right one) that are not 'another learning rate': no
+step, the right step, the step uphill (named mistakes of their own)."""
+
+
+def step_size_alternative(entry: KeyEntry, answer: Array) -> Alternative | None:
+    """For weights after one training step: the step W − c·η∇ of the size c that fits the
+    answer best (the median of its entries' ratios), when c is clearly not 0, 1 or −1;
+    the answer must then match it in every entry (``learning_rate``)."""
+    if entry.start is None:
+        return None
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    start = np.asarray(entry.start, dtype=np.float64)
+    step = start - expected
+    moving = np.abs(step) > NEGLIGIBLE * max(float(np.max(np.abs(step))), 1e-300)
+    if np.count_nonzero(moving) < 2:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ratios = (start - answer)[moving] / step[moving]
+    if not np.all(np.isfinite(ratios)):
+        return None
+    ratio = float(np.median(ratios))
+    if any(abs(ratio - named) < 0.1 * max(1.0, abs(named)) for named in STEP_RATIOS_NAMED):
+        return None
+    # Weights that start near 0 make W − c·η∇ nearly c times the answer: an answer that
+    # is the right one scaled tells nothing of the learning rate.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = float(np.median(answer[expected != 0] / expected[expected != 0]))
+    if np.all(matches(entry, answer, scale * expected)):
+        return None
+    return Alternative("learning_rate", start - ratio * step)
 
 
 # --- too coarse: the right value rounded too soon ----------------------------------
