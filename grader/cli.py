@@ -267,11 +267,24 @@ def grade(
         typer.echo(f"Wrote {out / name}")
     for line in lms.problems():
         typer.echo(terminal_safe(line), err=True)
+    _print_similar(report, out)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
 
 
 grade_app.command()(grade)
+
+
+def _print_similar(report: BatchReport, out: Path) -> None:
+    """Where similar.csv went and how many pairs it lists (nothing for a shard)."""
+    if report.similar is None:
+        return
+    pairs = (
+        f"{report.similar} pair(s) of students with suspiciously alike submissions, to look at"
+        if report.similar
+        else "no pairs of students with suspiciously alike submissions"
+    )
+    typer.echo(f"Wrote {out / 'similar.csv'}: {pairs}")
 
 
 def _print_problems(report: BatchReport) -> None:
@@ -489,6 +502,7 @@ def merge(
         fail(error)
     typer.echo(render_summary(report.summary), nl=False)
     typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
+    _print_similar(report, out)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
 

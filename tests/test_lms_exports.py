@@ -337,6 +337,7 @@ def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: P
         "gradebook.csv",
         "items.csv",
         "results.jsonl",
+        "similar.csv",
         "summary.md",
     ]
 

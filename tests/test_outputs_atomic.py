@@ -177,6 +177,7 @@ def test_feedback_for_hostile_ids_stays_inside_the_feedback_folder(
         Path("out/gradebook.csv"),
         Path("out/items.csv"),
         Path("out/results.jsonl"),
+        Path("out/similar.csv"),
         Path("out/summary.md"),
     ]
 
@@ -244,6 +245,7 @@ def test_a_second_run_into_the_same_folder_replaces_everything_cleanly(
         "gradebook.csv",
         "items.csv",
         "results.jsonl",
+        "similar.csv",
         "summary.md",
     ]
 

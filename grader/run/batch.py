@@ -14,7 +14,7 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -27,8 +27,10 @@ from grader.intake.readers import read_entry
 from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render import gradebook
+from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
 from grader.render.summary_markdown import render_items_csv, render_summary_markdown
+from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
 from grader.run.output import conflict_stem, feedback_stem, staging
 from grader.run.parallel import grade_in_workers
@@ -57,6 +59,8 @@ class BatchReport:
     resubmissions: tuple[str, ...] = ()
     """Students of an LMS bulk download who uploaded more than once: which upload
     counts and which it replaced."""
+    similar: int | None = None
+    """How many pairs ``similar.csv`` lists (None: the copy check did not run, a shard)."""
 
     @property
     def exit_code(self) -> int:
@@ -74,16 +78,19 @@ def write_outputs(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``items.csv``,
-    ``summary.md`` (and ``exports``) whole, or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv``,
+    ``items.csv``, ``summary.md`` (and ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
     counts in the gradebook and the feedback, and says so.
     """
     prepared = (prepare(result, key) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )
 
 
 def write_prepared(
@@ -93,12 +100,17 @@ def write_prepared(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
     Streams: each student's feedback is written as it comes, their record and gradebook
     row go to temporary files (``grader.run.rows``) until the end; only where each
-    student id's row and record are stays in memory.
+    student id's row and record are stays in memory, with what the copy check needs of
+    each (``grader.run.copies``). When the class is complete, the copy check names the
+    answers that are another student's variant (their records, rows and feedback are
+    rendered again) and writes ``similar.csv``; ``copy_check=False`` (a shard, which is
+    not the whole class) leaves both out.
 
     Two submissions with one student id: two uploads of one student in an LMS bulk
     download (``grader.intake.lms_names``) are a resubmission, and the later upload
@@ -114,18 +126,19 @@ def write_prepared(
     resubmissions: list[str] = []
     rows = RowStore()
     records = LineStore()
+    similar: int | None = None
     try:
         with staging(out_dir) as stage, _writing(out_dir):
-            outputs = _Outputs(rows, records, stage / "feedback", key)
+            check = CopyCheck(key) if copy_check else None
+            outputs = _Outputs(rows, records, stage / "feedback", key, check)
             outputs.feedback_dir.mkdir()
             for each in prepared:
                 student_id = each.student_id
                 earlier = seen.get(student_id)
                 if earlier is None:
-                    seen[student_id] = _Seen(
-                        each.source, rows.append(each.row), records.append(each.record)
-                    )
-                    outputs.feedback(feedback_stem(student_id), each)
+                    row, record = rows.append(each.row), outputs.record(each)
+                    seen[student_id] = _Seen(each.source, row, record)
+                    outputs.feedback(feedback_stem(student_id), each, record, row)
                 elif not earlier.conflicted and _resubmission(earlier.source, each.source):
                     each, seen[student_id], line = outputs.resubmitted(each, earlier)
                     resubmissions.append(line)
@@ -136,6 +149,13 @@ def write_prepared(
                     unreadable.append(f"{each.source}: {each.error}")
                 if on_result is not None:
                     on_result(each)
+            if check is not None:
+                findings = check.finish()
+                similar = len(findings.pairs)
+                outputs.name_copies(findings)
+                (stage / SIMILAR).write_text(
+                    render_similar(findings.pairs), encoding="utf-8", newline="", errors=UNENCODABLE
+                )
             with (stage / "results.jsonl").open("wb") as jsonl:
                 records.copy_to(jsonl)
             with (stage / "gradebook.csv").open(
@@ -154,7 +174,7 @@ def write_prepared(
         rows.close()
         records.close()
     listed = _listed(conflicts)
-    return BatchReport(summary, len(rows), tuple(unreadable), listed, tuple(resubmissions))
+    return BatchReport(summary, len(rows), tuple(unreadable), listed, tuple(resubmissions), similar)
 
 
 def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:
@@ -227,9 +247,35 @@ class _Outputs:
     records: LineStore
     feedback_dir: Path
     key: AnswerKey
+    check: CopyCheck | None = None
+    owners: dict[int, tuple[int, str]] = field(default_factory=dict)
+    """Record → the gradebook row and feedback file it holds (a record of an upload
+    replaced by a later one holds neither)."""
 
-    def feedback(self, stem: str, each: Prepared) -> None:
+    def record(self, each: Prepared) -> int:
+        """Keep a new record (and what the copy check needs of it); its position."""
+        position = self.records.append(each.record)
+        if self.check is not None:
+            self.check.add(position, each.probe)
+        return position
+
+    def feedback(self, stem: str, each: Prepared, record: int, row: int) -> None:
+        """Write the feedback of the record that holds ``row``."""
         (self.feedback_dir / f"{stem}.md").write_bytes(each.feedback.encode("utf-8", UNENCODABLE))
+        self.owners[record] = (row, stem)
+
+    def name_copies(self, findings: CopyFindings) -> None:
+        """Render again each record with another student's answers (``name_copied``),
+        with its row and feedback if it holds them."""
+        for position, (other, answer_ids) in sorted(findings.copied.items()):
+            result = restore(json.loads(self.records[position]), self.key)
+            own = self.key.for_student(result.student_id)
+            again = prepare(name_copied(result, other, answer_ids, own), self.key)
+            self.records.replace(position, again.record)
+            held = self.owners.get(position)
+            if held is not None:
+                self.rows.replace(held[0], again.row)
+                self.feedback(held[1], again, position, held[0])
 
     def noted(self, record: str, warning: str) -> Prepared:
         """The result of ``record`` rendered again with one more warning."""
@@ -252,15 +298,17 @@ class _Outputs:
             each = self.noted(each.record, counts)
             old_record = self.noted(self.records[earlier.record], superseded).record
             self.records.replace(earlier.record, old_record)
+            self.owners.pop(earlier.record, None)
             self.rows.replace(earlier.row, each.row)
-            self.feedback(feedback_stem(student_id), each)
-            return each, _Seen(each.source, earlier.row, self.records.append(each.record)), line
+            record = self.record(each)
+            self.feedback(feedback_stem(student_id), each, record, earlier.row)
+            return each, _Seen(each.source, earlier.row, record), line
         each = self.noted(each.record, superseded)
-        self.records.append(each.record)
+        self.record(each)
         counted = self.noted(self.records[earlier.record], counts)
         self.records.replace(earlier.record, counted.record)
         self.rows.replace(earlier.row, counted.row)
-        self.feedback(feedback_stem(student_id), counted)
+        self.feedback(feedback_stem(student_id), counted, earlier.record, earlier.row)
         return each, earlier, line
 
     def conflict(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen]:
@@ -273,11 +321,12 @@ class _Outputs:
             self.records.replace(earlier.record, first.record)
             self.rows.replace(earlier.row, first.row)
             (self.feedback_dir / f"{feedback_stem(student_id)}.md").unlink()
-            self.feedback(conflict_stem(student_id, earlier.source), first)
+            stem = conflict_stem(student_id, earlier.source)
+            self.feedback(stem, first, earlier.record, earlier.row)
         each = self.noted(each.record, _conflict(earlier.source, student_id))
-        self.rows.append(each.row)
-        self.records.append(each.record)
-        self.feedback(conflict_stem(student_id, each.source), each)
+        row = self.rows.append(each.row)
+        record = self.record(each)
+        self.feedback(conflict_stem(student_id, each.source), each, record, row)
         return each, earlier._replace(conflicted=True)
 
 
@@ -339,6 +388,9 @@ def grade_path(
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
+            # a shard is not the whole class: no copy check, and no similar.csv of an
+            # earlier run left to be taken for this one's
+            (out_dir / SIMILAR).unlink(missing_ok=True)
         return _grade_entries(
             entries,
             key,
@@ -347,6 +399,7 @@ def grade_path(
             exports=exports,
             jobs=jobs,
             limits=limits,
+            copy_check=shard is None,
         )
 
 
@@ -410,6 +463,7 @@ def _grade_entries(
     exports: Sequence[Export],
     jobs: int,
     limits: Limits,
+    copy_check: bool,
 ) -> BatchReport:
     if jobs > 1:
         prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs, limits)
@@ -422,4 +476,6 @@ def _grade_entries(
         )
         results = grade_all(submissions, key, limits=limits)
         prepared = (prepare(result, key) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )
