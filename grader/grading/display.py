@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,10 +23,5 @@ def shown(value: StudentValue | None) -> Any:
     if value is None:
         return None
     if isinstance(value, StudentExpressions):
-        return [_text(each) for each in value.exprs]
+        return [expr.to_text(each) for each in value.exprs]
     return value.tolist() if value.ndim else float(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _text(expression: expr.Expr) -> str:
-    return expr.to_text(expression)

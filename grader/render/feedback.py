@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from grader.grading.results import ItemResult, StudentResult, all_numbers
 from grader.jsontext import dumps_any
-from grader.memo import by_identity
 from grader.rubric.models import Rubric
 
 _MARK = {
@@ -55,15 +53,10 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-# Rendered once per distinct item (``grader.memo``): most students' items are repeats.
-
-
-@by_identity(8192)
 def _table_line(item: ItemResult) -> str:
     return f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
 
 
-@by_identity(8192)
 def _item_section(item: ItemResult, rubric: Rubric) -> str:
     """The item's section: its lines, each ending with a line break, and a blank line."""
     title = f" — {item.title}" if item.title else ""
@@ -141,7 +134,6 @@ def _clip(value: Any, depth: int = 0) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=1024)
 def points(value: float) -> str:
     """Points without trailing zeros: 8, 5.33, 2.5."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")

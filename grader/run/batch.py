@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple, Protocol
 
-from grader import memo
 from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
 from grader.intake.readers import read_entry
 from grader.limits import DEFAULT_LIMITS, Limits
+from grader.memo import Memo
 from grader.render import gradebook
 from grader.render.summary import ClassSummary
 from grader.run.entries import Entries
@@ -35,7 +35,7 @@ from grader.run.prepare import (
     prepare,
     restore,
 )
-from grader.run.rows import RowStore
+from grader.run.rows import RecordStore, RowStore
 from grader.solver.key import AnswerKey
 
 
@@ -49,14 +49,33 @@ class BatchReport:
     conflicts: tuple[str, ...] = ()
     """Student ids submitted more than once, each with the sources (the later counts):
     for the instructor to check who is who."""
+    exported: tuple[str, ...] = ()
+    """The files the exports wrote, by name."""
+    export_problems: tuple[str, ...] = ()
+    """What the exports found to report (students matching no roster student, say)."""
 
     @property
     def exit_code(self) -> int:
         return 1 if self.unreadable else 0
 
 
-Export = Callable[[Sequence[StudentResult], AnswerKey], tuple[str, str]]
-"""An extra gradebook format: the rows (one per student) in, ``(file name, text)`` out."""
+class ExportOutput(NamedTuple):
+    """What an export makes: its files, and lines to report (on stderr)."""
+
+    files: tuple[tuple[str, str], ...]
+    """``(file name, text)``, written beside ``gradebook.csv``."""
+    problems: tuple[str, ...] = ()
+
+
+class Export(Protocol):
+    """An extra gradebook format (an LMS's: ``grader.integrations.lms`` lists them).
+
+    Made before grading (a roster is read and checked then), called once after: every
+    student who counts, in gradebook order, as their full result (answers, messages
+    and all, read back one at a time from the staged records), in; its files out,
+    written with the other outputs or not at all."""
+
+    def __call__(self, results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput: ...
 
 
 def write_outputs(
@@ -74,7 +93,8 @@ def write_outputs(
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
     counts in the gradebook and the feedback, and says so.
     """
-    prepared = (prepare(result, key) for result in results)
+    memo = Memo()
+    prepared = (prepare(result, key, memo) for result in results)
     return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
 
 
@@ -99,6 +119,10 @@ def write_prepared(
     conflicts: dict[str, list[str]] = {}
     names = FileNames()
     rows = RowStore()
+    # the full records of the students who count, for the exports (only when there are)
+    records = RecordStore(lambda data: restore(data, key)) if exports else None
+    exported: list[str] = []
+    problems: list[str] = []
     try:
         with staging(out_dir) as stage, _writing(out_dir):
             feedback_dir = stage / "feedback"
@@ -113,8 +137,12 @@ def write_prepared(
                         conflicts.setdefault(each.student_id, [earlier.source]).append(each.source)
                         each = _duplicate(each, earlier, key)
                         rows.replace(position, each.row)
+                        if records is not None:
+                            records.replace(position, each.record)
                     else:
                         positions[each.student_id] = rows.append(each.row)
+                        if records is not None:
+                            records.append(each.record)
                     jsonl.write(each.record + "\n")
                     name = names(each.student_id)
                     (feedback_dir / f"{name}.md").write_bytes(
@@ -128,18 +156,25 @@ def write_prepared(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
                 _write_gradebook(file, rows, answer_ids, summary)
-            for export in exports:
-                file_name, text = export(rows, key)
-                (stage / file_name).write_text(
-                    text, encoding="utf-8", newline="", errors=UNENCODABLE
-                )
+            outputs = [export(records, key) for export in exports] if records is not None else []
+            for output in outputs:
+                for file_name, text in output.files:
+                    (stage / file_name).write_text(
+                        text, encoding="utf-8", newline="", errors=UNENCODABLE
+                    )
+                    exported.append(file_name)
+                problems.extend(output.problems)
     finally:
         rows.close()
+        if records is not None:
+            records.close()
     listed = tuple(
         f"{student_id}: {', '.join(sources)} (the last counts)"
         for student_id, sources in conflicts.items()
     )
-    return BatchReport(summary, len(rows), tuple(unreadable), listed)
+    return BatchReport(
+        summary, len(rows), tuple(unreadable), listed, tuple(exported), tuple(problems)
+    )
 
 
 UNENCODABLE = "backslashreplace"
@@ -194,7 +229,7 @@ def grade_path(
             "read as a class's submissions by the next run; write the outputs elsewhere "
             "(a folder inside it is fine: it is not read)"
         )
-    with few_collections(), _forgetting():
+    with few_collections():
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
@@ -227,15 +262,6 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):
         return path.absolute()
-
-
-@contextmanager
-def _forgetting() -> Iterator[None]:
-    """Let what grading remembered (``grader.memo``) go when the batch is done."""
-    try:
-        yield
-    finally:
-        memo.forget()
 
 
 @contextmanager
@@ -279,6 +305,8 @@ def _grade_entries(
             for location, folder_id in entries
             for submission in read_entry(location, folder_id, known, limits=limits)
         )
-        results = grade_all(submissions, key, limits=limits)
-        prepared = (prepare(result, key) for result in results)
+        # what grading remembers (``grader.memo``) is this batch's, and goes with it
+        memo = Memo()
+        results = grade_all(submissions, key, limits=limits, memo=memo)
+        prepared = (prepare(result, key, memo) for result in results)
     return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)

@@ -1,12 +1,14 @@
-"""The gradebook rows of a batch, kept in a temporary file rather than in memory.
+"""The gradebook rows of a batch, and its records, kept in temporary files rather than
+in memory.
 
-A row is what the gradebook, the class summary and the LMS exports need of a student's
-result: the scores, statuses and diagnoses of each answer, not the answers or messages,
-and the student's gradebook line, formatted where the result was made (in a ``--jobs``
-worker). For a class of 100,000 even that is too much to hold as objects (a result with
-its items is some kilobytes), so each row is appended to an anonymous temporary file as
-one line of compact JSON; ``RowStore`` reads them back in order, as ``StudentResult``s
-for the exports and as plain ``Row``s for the gradebook.
+A row is what the gradebook and the class summary need of a student's result: the
+scores, statuses and diagnoses of each answer, not the answers or messages, and the
+student's gradebook line, formatted where the result was made (in a ``--jobs`` worker).
+For a class of 100,000 even that is too much to hold as objects (a result with its items
+is some kilobytes), so each row is appended to an anonymous temporary file as one line
+of compact JSON; ``RowStore`` reads them back in order as plain ``Row``s. The exports
+(Canvas, Moodle) get every counting student's full result: ``RecordStore`` keeps each
+one's ``results.jsonl`` record the same way and reads it back as a ``StudentResult``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import json
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import IO, NamedTuple, overload
+from typing import IO, Any, NamedTuple, overload
 
 from grader.grading.results import ItemResult, StudentResult
 from grader.jsontext import dumps_compact
@@ -98,10 +100,9 @@ def plain_row(text: str | bytes) -> Row:
     )
 
 
-class RowStore(Sequence[StudentResult]):
-    """Rows by position, on disk; a row can be replaced (a later duplicate submission).
-
-    Memory: eight bytes per student (the offset of its current row in the file).
+class LineStore:
+    """Lines of text by position, on disk; a line can be replaced (a later duplicate
+    submission). Memory: eight bytes per line (the offset of its current text).
     """
 
     def __init__(self) -> None:
@@ -111,17 +112,18 @@ class RowStore(Sequence[StudentResult]):
         self._end = 0
 
     def append(self, text: str) -> int:
-        """Store a new row; its position."""
+        """Store a new line (``text`` has no line break); its position."""
         self._offsets.append(self._write(text))
         return len(self._offsets) - 1
 
     def replace(self, position: int, text: str) -> None:
-        """The row at ``position`` is now ``text`` (the old line stays, unreferenced)."""
+        """The line at ``position`` is now ``text`` (the old text stays, unreferenced)."""
         self._offsets[position] = self._write(text)
 
     def _write(self, text: str) -> int:
         offset = self._end
-        data = text.encode("ascii") + b"\n"
+        # surrogatepass: a student's lone surrogate (a JSON escape) comes back as it was
+        data = text.encode("utf-8", "surrogatepass") + b"\n"
         self._file.seek(offset)
         self._file.write(data)
         self._end += len(data)
@@ -129,6 +131,51 @@ class RowStore(Sequence[StudentResult]):
 
     def __len__(self) -> int:
         return len(self._offsets)
+
+    def _line(self, index: int) -> bytes:
+        self._file.seek(self._offsets[index])
+        return self._file.readline()
+
+    def _lines(self) -> Iterator[bytes]:
+        """Read sequentially, seeking only past replaced lines (or after a lookup)."""
+        self._file.flush()
+        for offset in self._offsets:
+            if self._file.tell() != offset:
+                self._file.seek(offset)
+            yield self._file.readline()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class RecordStore(LineStore, Sequence[StudentResult]):
+    """The ``results.jsonl`` records of the students who count (a later duplicate
+    replaces the earlier), read back as full results (``restore``: the record's result
+    with what the key adds) for the exports, one at a time."""
+
+    def __init__(self, restore: Callable[[dict[str, Any]], StudentResult]) -> None:
+        super().__init__()
+        self._restore = restore
+
+    @overload
+    def __getitem__(self, index: int) -> StudentResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StudentResult]: ...
+    def __getitem__(self, index: int | slice) -> StudentResult | Sequence[StudentResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._restore(json.loads(self._line(index).decode("utf-8", "surrogatepass")))
+
+    def __iter__(self) -> Iterator[StudentResult]:
+        return (
+            self._restore(json.loads(line.decode("utf-8", "surrogatepass")))
+            for line in self._lines()
+        )
+
+
+class RowStore(LineStore, Sequence[StudentResult]):
+    """Rows by position (``row_text``), on disk, read back as results without answers
+    and messages, or as plain ``Row``s for the gradebook."""
 
     @overload
     def __getitem__(self, index: int) -> StudentResult: ...
@@ -146,18 +193,3 @@ class RowStore(Sequence[StudentResult]):
     def rows(self) -> Iterator[Row]:
         """Every row, plain, in position order."""
         return (plain_row(line) for line in self._lines())
-
-    def _line(self, index: int) -> bytes:
-        self._file.seek(self._offsets[index])
-        return self._file.readline()
-
-    def _lines(self) -> Iterator[bytes]:
-        """Read sequentially, seeking only past replaced rows (or after a lookup)."""
-        self._file.flush()
-        for offset in self._offsets:
-            if self._file.tell() != offset:
-                self._file.seek(offset)
-            yield self._file.readline()
-
-    def close(self) -> None:
-        self._file.close()
