@@ -252,21 +252,30 @@ def _print_report(report: BatchReport, out: Path) -> NoReturn:
     for name in report.exported:
         typer.echo(f"Wrote {out / name}")
     for line in report.export_problems:
-        typer.echo(line, err=True)
+        typer.echo(terminal_safe(line), err=True)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
 
 
 def _print_problems(report: BatchReport) -> None:
-    """The submissions that could not be read and the ids submitted twice, on stderr,
+    """The submissions that could not be read, the ids claimed twice and the
+    resubmissions, on stderr,
     each on one line with what a student wrote made visible (no terminal escapes)."""
     if report.conflicts:
         typer.echo(
-            f"{len(report.conflicts)} student id(s) were submitted more than once; check "
-            "who is who:",
+            f"{len(report.conflicts)} student id(s) are claimed by more than one submission; "
+            "each has its own row, whose status begins 'id conflict': decide who is who:",
             err=True,
         )
         for line in report.conflicts:
+            typer.echo(f"  {terminal_safe(line)}", err=True)
+    if report.resubmissions:
+        typer.echo(
+            f"{len(report.resubmissions)} resubmission(s) in the LMS download (the later "
+            "upload counts):",
+            err=True,
+        )
+        for line in report.resubmissions:
             typer.echo(f"  {terminal_safe(line)}", err=True)
     if report.unreadable:
         typer.echo(f"{len(report.unreadable)} submission(s) could not be read:", err=True)
@@ -472,6 +481,43 @@ def variant(
     except GraderError as error:
         fail(error)
     typer.echo(render_variant_yaml(drawn, seed=template.variants.seed), nl=False)
+
+
+@app.command("sheet")
+def sheet(
+    rubric: RubricOption,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the handouts.")] = Path(
+        "sheets"
+    ),
+    student: StudentOption = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CSV of the class: a student_id column, a Canvas gradebook export or a "
+            "Moodle export (a handout for each student).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write each student's handout (their own numbers) and answers templates, JSON and
+    CSV, into OUT/<student>/ (a rubric with variants)."""
+    from grader.integrations.lms import roster_student_ids
+    from grader.rubric.load import load_rubric
+    from grader.run.sheets import write_sheets
+    from grader.variants.variant import Template
+
+    try:
+        if (student is None) == (roster is None):
+            raise UsageError("give one of --student ID or --roster ROSTER.csv")
+        template = Template(load_rubric(rubric), source=str(rubric))
+        students = [student] if student is not None else roster_student_ids(roster)  # type: ignore[arg-type]
+        sheets = write_sheets(template, students, out)
+    except GraderError as error:
+        fail(error)
+    redrawn = sum(1 for each in sheets if each.attempt)
+    typer.echo(
+        f"Wrote {len(sheets)} handout(s) into {out}/ ({redrawn} drawn again for a degenerate draw)"
+    )
 
 
 @app.command("schema")

@@ -26,6 +26,10 @@ class Limits:
     # reading files (grader.intake.readers)
     max_file_bytes: int = 10 * 1024 * 1024
     """Largest submission file read (a class CSV of tens of thousands of rows fits)."""
+    max_rows_per_file: int = 10_000
+    """Most students one file (a class CSV) may give: each is a gradebook row and a
+    feedback file, so a small file of empty rows cannot write a hundred thousand files.
+    The rows beyond are one error row saying how many were not read."""
     max_id_length: int = 200
     """Longest student id, in characters."""
     max_folder_entries: int = 10_000
@@ -39,8 +43,9 @@ class Limits:
     """Longest text of one answer (a CSV cell or a JSON string), in characters."""
     max_entries: int = 10_000
     """Most entries one answer may have, whatever the expected shape."""
-    max_list_depth: int = 2
-    """Most levels of nested lists: answers are numbers, vectors or matrices."""
+    max_list_depth: int = 3
+    """Most levels of nested lists: answers are numbers, vectors, matrices, or stacks of
+    matrices (a layer's ∂L/∂W for every example)."""
     max_number_text: int = 1_000
     """Longest text read as one number (an arithmetic expression longer is refused)."""
     # expressions students write (grader.solver.expr.parse)

@@ -229,7 +229,7 @@ def test_yhat_nearly_without_biases_is_not_missing_bias(hw_key: AnswerKey) -> No
 @pytest.mark.parametrize(
     ("mistake", "words"),
     [
-        ({"hidden_prime": "sigma"}, "uses σ where"),
+        ({"hidden_prime": "wrong"}, "uses σ where"),
         ({"hidden_prime": "one"}, "leaves out the hidden units' derivative"),
         ({"dyhat_dz": "z"}, "uses z_j for ∂ŷ/∂z_j"),
     ],
@@ -245,7 +245,7 @@ def test_a_wrong_derivative_in_the_hidden_layer_is_wrong_derivative(
 
 def test_sigma_for_the_output_derivative_is_wrong_derivative(wide_key: AnswerKey) -> None:
     """At a sigmoid output, ŷ used for ŷ(1 − ŷ) in ∂L/∂v is wrong_derivative."""
-    value = with_mistake(wide_key, "p1.dv.x4", output_prime="sigma")
+    value = with_mistake(wide_key, "p1.dv.x4", output_prime="wrong")
     item = answer(wide_key, "p1.dv.x4", value)
     assert item.diagnoses == ("wrong_derivative",)
     assert "sigmoid output" in item.message
@@ -253,7 +253,7 @@ def test_sigma_for_the_output_derivative_is_wrong_derivative(wide_key: AnswerKey
 
 def test_nearly_a_wrong_derivative_is_not_wrong_derivative(hw_key: AnswerKey) -> None:
     """The σ-for-σ′ value 10 % off is not diagnosed."""
-    value = 1.1 * with_mistake(hw_key, "q1c.dW.x1", hidden_prime="sigma")
+    value = 1.1 * with_mistake(hw_key, "q1c.dW.x1", hidden_prime="wrong")
     assert answer(hw_key, "q1c.dW.x1", value).diagnoses == ()
 
 

@@ -123,11 +123,12 @@ def test_accepted_forms_evaluate_to_hand_computed_values(text: str, expected: fl
     assert value(text) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
-def test_declared_variables_shadow_the_constants() -> None:
-    """A variable named e or pi shadows the constant; otherwise e and pi are constants."""
-    assert parse("e", ["e"]) == Var("e")
+def test_a_variable_named_like_a_constant_or_function_is_refused() -> None:
+    """e and pi are always the constants: a variable of that name (or a function's) is refused."""
     assert parse("e", ["x"]) == Const("e")
-    assert value("pi e", ("e", "pi"), e=2.0, pi=3.0) == 6.0
+    for name, what in [("e", "constant"), ("pi", "constant"), ("sin", "function")]:
+        with pytest.raises(ExpressionError, match=f"'{name}' is the name of a {what}"):
+            parse("1", [name])
 
 
 def test_identifiers_with_digits_and_underscores() -> None:
@@ -159,7 +160,10 @@ def test_parse_builds_plain_frozen_trees() -> None:
 def test_module_constants() -> None:
     """The caps and the function list have their documented values."""
     assert (MAX_LENGTH, MAX_DEPTH, MAX_NODES) == (10_000, 200, 5_000)
-    assert frozenset({"exp", "log", "ln", "sqrt", "sigmoid"}) == FUNCTIONS
+    assert {
+        "exp", "log", "ln", "sqrt", "sigmoid", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+        "asin", "acos", "atan", "arcsin", "arccos", "arctan", "abs",
+    } == FUNCTIONS  # fmt: skip
 
 
 # --------------------------------------------------------------------------- rejection
@@ -171,7 +175,7 @@ REJECT_TABLE = [
     ("1,2", "','"),
     ("foo(x)", "'foo'"),
     ("q", "allowed variables: x, y"),
-    ("sin(x)", "functions: exp, ln, log, sigmoid, sqrt"),
+    ("sen(x)", "functions: abs, acos, arccos, arcsin, arctan, asin, atan, cos, cosh, exp,"),
     ("x_y", "'x_y'"),
     ("2 3", "missing operator"),
     ("x 2", "missing operator"),
@@ -219,9 +223,12 @@ def test_positions_in_messages_are_one_based() -> None:
         parse("2x + q", XY)
 
 
-@pytest.mark.parametrize("variables", [["exp"], ["2x"], ["x y"], "xy", [""]])
+@pytest.mark.parametrize(
+    "variables", [["exp"], ["sin"], ["arctan"], ["e"], ["pi"], ["2x"], ["x y"], "xy", [""]]
+)
 def test_invalid_variable_declarations_are_rejected(variables: object) -> None:
-    """Variables must be identifiers other than the function names, given as a collection."""
+    """Variables must be identifiers other than the function and constant names, given as a
+    collection."""
     with pytest.raises(ExpressionError):
         parse("1", variables)  # type: ignore[arg-type]
 
@@ -471,7 +478,15 @@ def test_required_gradient_texts() -> None:
     [
         ("x^2 + 2y", "2*x"),
         ("3x^2 + 2x + 1", "6*x + 2"),
-        ("sigmoid(x)", "sigmoid(x)*(1 - sigmoid(x))"),
+        ("sigmoid(x)", "sigmoid(x)*sigmoid(-x)"),
+        ("sin(x)", "cos(x)"),
+        ("cos(2x)", "-2*sin(2*x)"),
+        ("tan(x)", "1/cos(x)^2"),
+        ("tanh(x)", "1/cosh(x)^2"),
+        ("asin(x)", "1/sqrt((1 - x)*(1 + x))"),
+        ("arccos(x)", "-1/sqrt((1 - x)*(1 + x))"),
+        ("atan(x)", "1/(1 + x^2)"),
+        ("abs(x)", "x/abs(x)"),
         ("exp(x)", "exp(x)"),
         ("log(x)", "1/x"),
         ("sqrt(x)", "1/(2*sqrt(x))"),

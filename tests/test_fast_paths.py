@@ -159,10 +159,16 @@ def _clipped(value: Any, depth: int = 0) -> Any:
     return "{...}" if isinstance(value, dict) else value
 
 
+_BIDI = {chr(c) for c in (0x61C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
 def _reference_inline(value: Any) -> str:
     """``feedback.inline`` written out the general way: clip, serialise, fold spaces."""
     text = json.dumps(_clipped(value), ensure_ascii=False, default=str)
     text = " ".join(text.split()).replace("`", "'")
+    text = "".join(f"\\x{ord(c):02x}" if c.isascii() and not c.isprintable() else c for c in text)
+    text = "".join(f"\\x{ord(c):02x}" if 0x80 <= ord(c) <= 0x9F else c for c in text)
+    text = "".join(f"\\u{ord(c):04x}" if c in _BIDI else c for c in text)
     return text if len(text) <= 300 else text[:297] + "..."
 
 

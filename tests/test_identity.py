@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from grader.errors import SubmissionError
 from grader.grading.results import StudentResult
 from grader.intake.identity import canonical_id, fallback_id, looks_like_placeholder
 from grader.intake.readers import read_entry, read_file
+from grader.intake.submission import Unreadable
 from grader.integrations.roster import Roster, RosterStudent, match_roster
 from grader.run.batch import grade_path
 from grader.run.output import feedback_stem
@@ -46,6 +48,11 @@ def _answers(folder: Path, student_id: str | None = None, answers: object = None
 def _gradebook(out: Path) -> dict[str, dict[str, str]]:
     text = (out / "gradebook.csv").read_text(encoding="utf-8")
     return {row["student_id"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def _gradebook_rows(out: Path) -> list[dict[str, str]]:
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def _grade(folder: Path, out: Path, *extra: str) -> tuple[int, str]:
@@ -175,8 +182,8 @@ def test_a_file_named_with_a_zero_width_space_does_not_become_alice(
 
 
 def test_unicode_spellings_of_one_name_are_one_id_and_reported(tmp_path: Path) -> None:
-    """'Zoe' + combining diaeresis (macOS) and 'Zoë' are one id (NFC): a duplicate,
-    named in both the row's status and the summary printed for the instructor."""
+    """'Zoe' + combining diaeresis (macOS) and 'Zoë' are one id (NFC): an id conflict,
+    named in both rows' status and the summary printed for the instructor."""
     folder = tmp_path / "class"
     folder.mkdir()
     for name in ("Zoe\u0308.json", "Zo\u00eb.json"):
@@ -184,10 +191,10 @@ def test_unicode_spellings_of_one_name_are_one_id_and_reported(tmp_path: Path) -
     if len(os.listdir(folder)) < 2:
         pytest.skip("this file system stores one spelling of a name")  # pragma: no cover
     code, stderr = _grade(folder, tmp_path / "out")
-    rows = _gradebook(tmp_path / "out")
-    assert list(rows) == ["Zo\u00eb"]
-    assert "duplicate submission" in rows["Zo\u00eb"]["status"]
-    assert "1 student id(s) were submitted more than once" in stderr
+    rows = _gradebook_rows(tmp_path / "out")
+    assert [row["student_id"] for row in rows] == ["Zo\u00eb", "Zo\u00eb"]
+    assert all(row["status"].startswith("id conflict: ") for row in rows)
+    assert "1 student id(s) are claimed by more than one submission" in stderr
     assert code == 0
 
 
@@ -383,6 +390,81 @@ def test_file_names_reach_the_terminal_escaped(tmp_path: Path) -> None:
     assert code == 1
     assert "\x1b" not in stderr and "::error::" not in stderr
     assert "\\x1b[2J" in stderr
+
+
+HOSTILE_TEXT = (
+    "x\n\n# Score: 100 / 100\n<img src=x onerror=alert(1)> [link](http://e) \x1b[2J\u202e"
+)
+
+
+def _hostile_answers(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    answers = {**PERFECT, "q2d.yhat": HOSTILE_TEXT, "q2a.grad_f": [HOSTILE_TEXT, "y"]}
+    answers[HOSTILE_TEXT] = 1  # an unknown answer id, quoted in a warning
+    path = folder / "answers.json"
+    path.write_text(json.dumps({"student_id": "s", "answers": answers}), encoding="utf-8")
+    return path
+
+
+def _assert_inert_markdown(text: str) -> None:
+    """No heading but the grader's, no HTML tag, link or image outside a code span (where
+    Markdown shows text as it is), no control character."""
+    prose = re.sub(r"`[^`\n]*`", "", text)
+    assert not re.search(r"(?<!\\)<img|(?<!\\)\]\(http", prose), "markup got through"
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert all("Score: 100" not in line for line in headings), headings
+    assert not any(char in text for char in "\x1b\u202e"), "a control character got through"
+    assert not any(line.startswith("::") for line in text.splitlines())
+
+
+def test_what_a_student_wrote_is_escaped_in_the_feedback_and_the_job_summary(
+    tmp_path: Path,
+) -> None:
+    """Unknown-id warnings and messages quoting an answer reached the feedback and the
+    Classroom job summary raw: a fake '# Score: 100 / 100' heading, an <img> tag."""
+    answers = _hostile_answers(tmp_path / "class" / "s")
+    code, _ = _grade(tmp_path / "class", tmp_path / "out")
+    assert code == 0
+    feedback = (tmp_path / "out" / "feedback" / "s.md").read_text(encoding="utf-8")
+    _assert_inert_markdown(feedback)
+    assert "\\# Score: 100 / 100\\\\x0a\\<img" in feedback  # shown, as text
+    output, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    done = CliRunner().invoke(
+        app,
+        ["classroom", str(answers), "--rubric", HW],
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert done.exit_code == 0, done.output
+    _assert_inert_markdown(summary.read_text(encoding="utf-8"))
+    _assert_inert_markdown(done.stdout)  # the job's log
+
+
+def test_grader_check_prints_no_terminal_escape(tmp_path: Path) -> None:
+    """What a student wrote reaches the terminal of `grader check` with its escapes shown."""
+    answers = _hostile_answers(tmp_path / "s")
+    done = CliRunner().invoke(app, ["check", str(answers), "--rubric", HW])
+    assert done.exit_code == 0
+    _assert_inert_markdown(done.stdout)
+    assert "\\x1b[2J" in done.stdout
+
+
+def test_a_small_class_csv_cannot_write_a_feedback_file_per_line(tmp_path: Path) -> None:
+    """A 1.1 MB CSV of 200,000 empty rows wrote 200,000 feedback files (1.5 GB): a file
+    gives at most Limits.max_rows_per_file students, and one error row says how many
+    rows were not read, so none is lost without a word."""
+    rows = "student_id,q1.yhat\n" + "".join(f"s{n}\n" for n in range(200_000))
+    (tmp_path / "class.csv").write_text(rows, encoding="utf-8")
+    read = read_file(tmp_path / "class.csv", ["q1.yhat"])
+    assert len(read) == 10_001
+    assert isinstance(read[-1], Unreadable)
+    assert "190,000 rows more than the 10,000" in read[-1].error
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "class.csv").write_text(rows[: rows.index("s300\n")], encoding="utf-8")
+    code, stderr = _grade(folder, tmp_path / "out", "--limit", "max_rows_per_file=50")
+    assert code == 1 and "max_rows_per_file" in stderr
+    assert len(list((tmp_path / "out" / "feedback").iterdir())) == 51
+    assert len(_gradebook(tmp_path / "out")) == 51
 
 
 # --- crashes that looked like success -----------------------------------------------------

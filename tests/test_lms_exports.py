@@ -412,11 +412,12 @@ def test_the_format_choices_are_the_exporters(tmp_path: Path, submissions: Path)
     assert f"--format must be one of {', '.join(FORMATS)}" in result.stderr
 
 
-def test_an_export_gets_every_counting_students_full_result(
+def test_an_export_gets_the_full_result_of_each_gradebook_row(
     tmp_path: Path, submissions: Path, hw_key: AnswerKey
 ) -> None:
-    """What an export receives is each student's whole result (answers, messages and
-    diagnoses, as results.jsonl holds them), one per student id, in gradebook order."""
+    """What an export receives is the whole result of each gradebook row (answers,
+    messages and diagnoses, as results.jsonl records it), in row order: two claimants
+    of one id are two rows, each saying so."""
     (submissions / "zz-ada-again.json").write_text(
         json.dumps({"student_id": "ada", "answers": {"q1.yhat": [1, 2, 3]}}), encoding="utf-8"
     )
@@ -424,24 +425,30 @@ def test_an_export_gets_every_counting_students_full_result(
 
     def capture(results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput:
         seen.extend(results)
-        return ExportOutput((("seen.txt", f"{len(results)} students\n"),), ("checked",))
+        return ExportOutput((("seen.txt", f"{len(results)} rows\n"),), ("checked",))
 
     report = grade_path(submissions, hw_key, tmp_path / "out", exports=[capture])
     assert (report.exported, report.export_problems) == (("seen.txt",), ("checked",))
-    assert (tmp_path / "out" / "seen.txt").read_text(encoding="utf-8") == "5 students\n"
-    records = [
-        json.loads(line)
-        for line in (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    counting = {record["student_id"]: record for record in records}  # the later counts
-    assert [result.student_id for result in seen] == ["104", "ada", "bea", "cy", "zed"]
+    assert (tmp_path / "out" / "seen.txt").read_text(encoding="utf-8") == "6 rows\n"
+    gradebook = read_csv(tmp_path / "out" / "gradebook.csv")[1:]
+    assert [result.student_id for result in seen] == [row[0] for row in gradebook]
+    lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    by_source = {record["source"]: record for record in map(json.loads, lines)}
     for result in seen:
-        record = counting[result.student_id]
-        assert result.source == record["source"] and result.warnings == tuple(record["warnings"])
+        record = by_source[result.source]
+        assert (result.student_id, result.warnings) == (
+            record["student_id"],
+            tuple(record["warnings"]),
+        )
         assert [(i.message, i.raw, i.diagnoses) for i in result.items] == [
             (i["message"], i["raw"], tuple(i["diagnoses"])) for i in record["items"]
         ]
-    assert seen[1].source.endswith("zz-ada-again.json")
+    assert sorted(
+        result.source.rsplit("/", 1)[-1] for result in seen if result.student_id == "ada"
+    ) == [
+        "ada.json",
+        "zz-ada-again.json",
+    ]
     assert any(item.message and item.status != "correct" for item in seen[3].items)
 
 

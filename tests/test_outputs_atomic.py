@@ -288,15 +288,15 @@ def test_an_unreadable_submission_still_has_its_row_with_the_reason(
     assert "could not be read" in feedback and "not valid JSON" in feedback
 
 
-# --- duplicates: the later counts, and everyone is told -----------------------------------
+# --- duplicates: nothing replaced quietly, and everyone is told ---------------------------
 
 
-def test_two_files_for_one_student_count_the_later_and_say_so(
+def test_two_loose_files_claiming_one_id_are_a_conflict_shown_in_both_rows(
     tmp_path: Path, hw_key: AnswerKey
 ) -> None:
-    """alice.json then resubmit.json saying it is alice's (sorted order): the later is
-    graded in the gradebook and the feedback, both are in results.jsonl, and the status
-    says so."""
+    """alice.json, and resubmit.json saying it is alice's: before, the later replaced
+    alice's row and feedback. Now each keeps its own row, record and feedback file, all
+    saying 'id conflict', and neither takes feedback/alice.md."""
     right = to_plain(hw_key["q2d.yhat"].expected)
     submissions = tmp_path / "in"
     submissions.mkdir()
@@ -305,15 +305,23 @@ def test_two_files_for_one_student_count_the_later_and_say_so(
         submissions / "resubmit.json", {"student_id": "alice", "answers": {"q2d.yhat": right}}
     )
     out = tmp_path / "out"
-    grade_path(submissions, hw_key, out)
-    (row,) = gradebook_rows(out)
+    report = grade_path(submissions, hw_key, out)
     points = hw_key["q2d.yhat"].answer.points
-    assert float(row["q2d.yhat"]) == points
-    assert "duplicate submission" in row["status"] and "alice.json" in row["status"]
-    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["score"] for line in lines] == [0.0, points]
-    feedback = (out / "feedback" / "alice.md").read_text(encoding="utf-8")
-    assert "duplicate submission" in feedback
+    first, second = gradebook_rows(out)
+    assert (first["student_id"], second["student_id"]) == ("alice", "alice")
+    assert (float(first["q2d.yhat"]), float(second["q2d.yhat"])) == (0.0, points)
+    assert first["status"].startswith("id conflict: ") and "resubmit.json" in first["status"]
+    assert second["status"].startswith("id conflict: ") and "alice.json" in second["status"]
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [record["score"] for record in records] == [0.0, points]
+    assert all(any("id conflict" in w for w in record["warnings"]) for record in records)
+    feedback = sorted((out / "feedback").iterdir())
+    assert len(feedback) == 2 and not (out / "feedback" / "alice.md").exists()
+    assert all("id conflict" in path.read_text(encoding="utf-8") for path in feedback)
+    assert report.conflicts == (
+        f"alice: claimed by {submissions / 'alice.json'}, {submissions / 'resubmit.json'}",
+    )
+    assert report.exit_code == 0
 
 
 def test_an_answer_given_twice_in_a_file_shows_in_the_gradebook_status(

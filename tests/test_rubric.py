@@ -57,11 +57,15 @@ def test_models_are_frozen(hw_rubric: Rubric) -> None:
         hw_rubric.title = "changed"  # type: ignore[misc]
 
 
+NAMES = (
+    "functions: abs, acos, arccos, arcsin, arctan, asin, atan, cos, cosh, exp, ln, log, "
+    "sigmoid, sin, sinh, sqrt, tan, tanh; constants: e, pi"
+)
 BAD = {
     "unknown-key": (
         edited(lambda d: d["problems"]["net"].update(halff=True)),
         "hw.yaml: problems.net.halff: unknown key 'halff' (allowed here: W, examples, hidden, "
-        "inputs, kind, loss, output, v)",
+        "inputs, kind, layers, loss, output, training, v)",
     ),
     "W-does-not-fit-sizes": (
         edited(lambda d: d["problems"]["net"].update(W=[[0.1, 0.2]] * 3)),
@@ -74,17 +78,15 @@ BAD = {
     ),
     "unknown-function": (
         edited(
-            lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + cos(x)")
+            lambda d: d["problems"]["calc"]["functions"]["f"].update(expr="(2x + 3y)^2 + sec(x)")
         ),
-        "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + cos(x)': unknown name "
-        "'cos' at position 15; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
-        "constants: e, pi",
+        "hw.yaml: problems.calc.functions.f.expr: expression '(2x + 3y)^2 + sec(x)': unknown name "
+        f"'sec' at position 15; allowed variables: x, y; {NAMES}",
     ),
     "unknown-variable": (
         edited(lambda d: d["problems"]["calc"]["functions"]["F"].update(expr=["x^2 + 2z", "3x"])),
         "hw.yaml: problems.calc.functions.F.expr[0]: expression 'x^2 + 2z': unknown name 'z' at "
-        "position 8; allowed variables: x, y; functions: exp, ln, log, sigmoid, sqrt; "
-        "constants: e, pi",
+        f"position 8; allowed variables: x, y; {NAMES}",
     ),
     "duplicate-answer-id": (
         edited(lambda d: d["answers"][3].update(id="q1c.dv.x1")),
@@ -97,8 +99,9 @@ BAD = {
     ),
     "answer-names-missing-quantity": (
         edited(lambda d: d["answers"][0].update(quantity="yhatt")),
-        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, hidden, dv, dW, loss, "
-        "gradient, jacobian, value, composition_derivative; got 'yhatt'",
+        "hw.yaml: answers[0].quantity: expected one of: yhat, dL_dyhat, loss, hidden, dv, dW, "
+        "preactivation, activation, delta, W_after, v_after, loss_after, "
+        "gradient, jacobian, hessian, value, composition_derivative; got 'yhatt'",
     ),
     "answer-names-missing-function": (
         edited(lambda d: d["answers"][11].update(function="H")),
@@ -170,3 +173,69 @@ def test_schema_command_prints_the_rubric_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert set(schema["required"]) >= {"schema_version", "title", "problems", "answers"}
     assert schema["properties"]["schema_version"]["const"] == 1
+
+
+# --------------------------------------------------------------------------- duplicate keys
+def _twice(after: str, line: str) -> str:
+    """hw.yaml with ``line`` inserted after the first line that starts with ``after``."""
+    lines = HW.splitlines(keepends=True)
+    at = next(i for i, text in enumerate(lines) if text.startswith(after)) + 1
+    return "".join([*lines[:at], line, *lines[at:]])
+
+
+def _line_of(text: str, start: str, nth: int = 0) -> int:
+    return [i for i, t in enumerate(text.splitlines(), 1) if t.startswith(start)][nth]
+
+
+@pytest.mark.parametrize(
+    ("after", "extra", "key_path", "key"),
+    [
+        # a function defined twice
+        ('      f: {variables: [x, y], expr: "(2x + 3y)^2"}', '      f: {variables: [x], '
+         'expr: "x"}\n', "problems.calc.functions", "f"),
+        # a problem defined twice
+        ("  calc:", "", "problems", "calc"),
+        # a top-level key given twice
+        ("title:", 'title: "again"\n', "", "title"),
+        # a tolerance key given twice inside a flow mapping's block parent
+        ("  tolerance:", "  partial_credit: all_or_nothing\n", "defaults", "partial_credit"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_refuses_the_rubric_naming_the_key_and_both_lines(
+    after: str, extra: str, key_path: str, key: str
+) -> None:
+    """YAML would keep the last value silently; the rubric is refused instead."""
+    if after == "  calc:":  # the whole problem again, under the same name
+        text = HW.replace(
+            "\n  # Problem 2d",
+            "\n  calc:\n    kind: functions\n    functions:\n"
+            '      g: {variables: [x], expr: "x"}\n\n  # Problem 2d',
+            1,
+        )
+    else:
+        text = _twice(after, extra)
+    prefix = extra.split(":")[0] + ":" if extra else after
+    first, second = _line_of(text, prefix), _line_of(text, prefix, 1)
+    with pytest.raises(RubricError) as caught:
+        parse_rubric(text, source="hw.yaml")
+    where = f"{key_path}: " if key_path else ""
+    assert str(caught.value) == (
+        f"hw.yaml: {where}the key '{key}' is given twice, at line {first} and at line "
+        f"{second} (keep one)"
+    )
+
+
+def test_a_key_twice_inside_a_flow_mapping_is_refused() -> None:
+    """{id: a, points: 1, points: 2} in one answer is refused too."""
+    text = HW.replace("example: 1, points: 6}", "example: 1, points: 6, points: 60}", 1)
+    with pytest.raises(RubricError, match=r"answers\[2\]: the key 'points' is given twice, at "):
+        parse_rubric(text, source="hw.yaml")
+
+
+def test_merge_keys_are_not_duplicates_and_only_plain_data_is_built() -> None:
+    """`<<: *net` and overriding a merged key are fine (hw.yaml uses both); a Python tag is
+    still refused as by yaml.safe_load."""
+    rubric = parse_rubric(HW)
+    assert rubric.problems["net_sigmoid"].output == "sigmoid"  # type: ignore[union-attr]
+    with pytest.raises(RubricError, match="YAML does not parse"):
+        parse_rubric("title: !!python/object/apply:os.system ['true']\n")

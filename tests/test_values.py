@@ -144,8 +144,8 @@ SHAPE_ERRORS: list[tuple[Any, tuple[int, ...], str]] = [
     ("[1, 2", (2,), "'[' at position 1 is never closed"),
     ("1, 2]", (2,), "unmatched ']' at position 5"),
     ("[1, 2)", (2,), "')' at position 6 does not match '['"),
-    ("[[[1]]]", (1,), "lists nested more than 2 deep"),
-    ([[[1.0]]], (), "lists nested more than 2 deep"),
+    ("[[[[1]]]]", (1,), "lists nested more than 3 deep"),
+    ([[[[1.0]]]], (), "lists nested more than 3 deep"),
     ([1, None], (2,), "entry [1]: expected a number, got null"),
     ([1, True], (2,), "entry [1]: expected a number, got true"),
     ({"a": 1}, (), "expected a number, got an object"),
@@ -274,7 +274,7 @@ def test_any_json_value_is_an_array_of_the_shape_or_the_projects_own_error(
     assert array.shape == shape and array.dtype == np.float64
 
 
-CELL_TEXT = st.text(alphabet="0123456789.,; \t[]()-+eE/*^x≈−\u00a0", max_size=50) | st.text(
+CELL_TEXT = st.text(alphabet="0123456789.,;| \t[]()-+eE/*^x≈−\u00a0", max_size=50) | st.text(
     max_size=30
 )
 
@@ -294,8 +294,8 @@ def test_any_cell_text_is_an_array_of_the_shape_or_the_projects_own_error(
 
 @settings(max_examples=300, deadline=None)
 @given(CELL_TEXT)
-def test_parse_array_text_gives_texts_in_lists_at_most_two_deep(text: str) -> None:
-    """parse_array_text returns a text or lists (≤ 2 deep) of texts, or a GraderError."""
+def test_parse_array_text_gives_texts_in_lists_at_most_max_list_depth_deep(text: str) -> None:
+    """parse_array_text returns texts or lists (≤ max_list_depth deep) of texts, or an error."""
     try:
         nested = parse_array_text(text)
     except GraderError:

@@ -96,5 +96,7 @@ def describe(tolerance: ToleranceSpec) -> str:
             parts.append(f"{tolerance.atol:g}")
         return "within " + " + ".join(parts) if parts else "exactly equal to the exact value"
     if isinstance(tolerance, SigFigsTolerance):
-        return f"to {tolerance.digits} significant figures"
-    return f"to {tolerance.places} decimal places"
+        rule = f"to {tolerance.digits} significant figures"
+    else:
+        rule = f"to {tolerance.places} decimal places"
+    return f"{rule} (or within {tolerance.atol:g})" if tolerance.atol else rule

@@ -15,6 +15,8 @@ def entry_label(index: Sequence[int]) -> str:
         return f"entry {index[0] + 1}"
     if len(index) == 2:
         return f"row {index[0] + 1} col {index[1] + 1}"
+    if len(index) == 3:  # a stack of matrices, one per example (dW over all)
+        return f"example {index[0] + 1} row {index[1] + 1} col {index[2] + 1}"
     return str(tuple(i + 1 for i in index))
 
 

@@ -35,6 +35,12 @@ from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 SAMPLE_POINTS = 16
 """Points at which two expressions are compared; drawn per answer id, so repeatable."""
+CANDIDATE_POINTS = 192
+"""Points drawn to find ``SAMPLE_POINTS`` where both expressions are defined: the first 16
+from ±[0.2, 2.5] in each variable, then 176 alternating between that range and ±[0.05,
+0.95] (inside the domain of asin and acos)."""
+MIN_COMMON_POINTS = 4
+"""Fewer points than this where the expected expression is defined: nothing to compare."""
 
 
 def grade_submission(
@@ -266,29 +272,44 @@ def equivalent(
 ) -> bool:
     """Do two expressions agree at sample points drawn deterministically from ``seed_text``?
 
+    Agreement at the first ``SAMPLE_POINTS`` candidate points where *both* sides are
+    defined (a point where either is not, ``log`` of a negative or a division by zero, is
+    replaced by the next candidate). If the expected expression is defined at fewer than
+    ``SAMPLE_POINTS`` candidates, the student's must be defined and agree at every one.
+
     (A repeated answer is not compared again: its item is remembered, ``_graded_item``.)"""
     env, want = _samples(expected, tuple(variables), seed_text)
     got = np.broadcast_to(
-        np.asarray(expr.evaluate(student, env), dtype=np.float64), (SAMPLE_POINTS,)
+        np.asarray(expr.evaluate(student, env), dtype=np.float64), (CANDIDATE_POINTS,)
     )
-    usable = np.isfinite(want)
-    if np.count_nonzero(usable) < 4:
+    defined = np.isfinite(want)
+    need = min(SAMPLE_POINTS, int(np.count_nonzero(defined)))
+    if need < MIN_COMMON_POINTS:
+        return False
+    common = np.flatnonzero(defined & np.isfinite(got))[:SAMPLE_POINTS]
+    if len(common) < need:
         return False
     with np.errstate(invalid="ignore"):
-        close = np.abs(got[usable] - want[usable]) <= 1e-9 + 1e-7 * np.abs(want[usable])
+        close = np.abs(got[common] - want[common]) <= 1e-9 + 1e-7 * np.abs(want[common])
     return bool(np.all(close))
 
 
 def _samples(
     expected: expr.Expr, variables: tuple[str, ...], seed_text: str
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The sample points drawn from ``seed_text`` and the key's values there (read-only)."""
+    """The candidate points drawn from ``seed_text`` and the key's values there (read-only)."""
     rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
-    points = rng.uniform(0.2, 2.5, size=(SAMPLE_POINTS, len(variables)))
-    points *= rng.choice([-1.0, 1.0], size=points.shape)
+    first = rng.uniform(0.2, 2.5, size=(SAMPLE_POINTS, len(variables)))
+    first *= rng.choice([-1.0, 1.0], size=first.shape)
+    rest = CANDIDATE_POINTS - SAMPLE_POINTS
+    wide = rng.uniform(0.2, 2.5, size=(rest, len(variables)))
+    unit = rng.uniform(0.05, 0.95, size=(rest, len(variables)))
+    more = np.where((np.arange(rest) % 2 == 0)[:, None], wide, unit)
+    more *= rng.choice([-1.0, 1.0], size=more.shape)
+    points = np.concatenate([first, more])
     points.flags.writeable = False
     env = {name: points[:, index] for index, name in enumerate(variables)}
     want = np.broadcast_to(
-        np.asarray(expr.evaluate(expected, env), dtype=np.float64), (SAMPLE_POINTS,)
+        np.asarray(expr.evaluate(expected, env), dtype=np.float64), (CANDIDATE_POINTS,)
     )
     return env, want

@@ -26,6 +26,7 @@ id this gives.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from grader.errors import SubmissionError
@@ -177,6 +178,23 @@ def visible(text: str) -> str:
         else:
             parts.append(char)
     return "".join(parts)
+
+
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def controls_escaped(text: str) -> str:
+    """``text`` with its control characters (line breaks, terminal escapes) and bidi
+    controls written as ``\\xNN``/``\\uNNNN`` and nothing else changed: one line that
+    shows in a terminal, a CI log or Markdown in the order it is written."""
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 REFUSED_MARK = "?"

@@ -50,6 +50,7 @@ from grader.intake.identity import (
     shown,
     visible,
 )
+from grader.intake.lms_names import lms_entry
 from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS, Limits
 
@@ -266,16 +267,31 @@ def read_entry(
     (Separate from ``read_all`` so that ``grade --jobs`` workers read the entries the
     parent discovered exactly as one process would.)
     """
+    # In an LMS bulk download the id the LMS encoded in the name is the student's.
+    lms = lms_entry(location.name, folder=folder_id is not None)
     if folder_id is not None:
         try:
             folder_id = canonical_id(folder_id, what="folder name", max_length=limits.max_id_length)
         except SubmissionError as error:
             return [Unreadable(fallback_id(folder_id), str(location), error.detail)]
+    student_id = folder_id if lms is None else lms.student_id
+    named_by = None if lms is None else lms.describe()
     try:
         file = answers_file(location, limits=limits) if folder_id is not None else location
-        return read_file(file, known_ids, student_id=folder_id, limits=limits)
+        read = read_file(file, known_ids, student_id=student_id, limits=limits, named_by=named_by)
     except SubmissionError as error:
-        return [Unreadable(folder_id or stem_id(location, limits), str(location), error.detail)]
+        read = [Unreadable(student_id or stem_id(location, limits), str(location), error.detail)]
+    if lms is None:
+        return read
+    note = f"{LMS_DOWNLOAD}: read as {lms.describe()}, the student its name gives"
+    return [
+        replace(each, warnings=(note, *each.warnings)) if isinstance(each, Submission) else each
+        for each in read
+    ]
+
+
+LMS_DOWNLOAD = "LMS download"
+"""How the note on a submission of a Canvas or Moodle bulk download begins."""
 
 
 def stem_id(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -293,6 +309,7 @@ def read_file(
     student_id: str | None = None,
     classes: bool = True,
     limits: Limits = DEFAULT_LIMITS,
+    named_by: str | None = None,
 ) -> list[Submission | Unreadable]:
     """The submissions in one file (a class CSV holds many).
 
@@ -310,7 +327,7 @@ def read_file(
         )
     data = read_bytes(path, max_file_bytes=limits.max_file_bytes, follow_symlinks=False)
     text = decode(data, source)
-    where = Where(path.stem, student_id, limits)
+    where = Where(path.stem, student_id, limits, named_by=named_by)
     if suffix == ".json":
         return [read_json(text, source, known_ids, where, limits=limits)]
     classes = classes and student_id is None
@@ -323,11 +340,24 @@ class Where:
     the file's stem (refused like any id when it cannot be one)."""
 
     def __init__(
-        self, stem: str, folder_id: str | None = None, limits: Limits = DEFAULT_LIMITS
+        self,
+        stem: str,
+        folder_id: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        named_by: str | None = None,
     ) -> None:
         self.stem = stem
         self.folder_id = folder_id
         self.limits = limits
+        self.named_by = named_by
+        """What gave ``folder_id`` when not a folder's name (``Canvas user 123456 (...)``:
+        an LMS download's file name)."""
+
+    def _place(self, folder_id: str) -> str:
+        if self.named_by is not None:
+            return f"the download names {self.named_by}, whose id {shown(folder_id)} is the id"
+        return f"in a student's folder the folder's name, {shown(folder_id)}, is the id"
 
     def default(self, source: str) -> str:
         """The id when the file gives none (a ``SubmissionError`` if it cannot be one)."""
@@ -348,14 +378,19 @@ class Where:
             except SubmissionError as error:
                 return self.folder_id, [
                     f"{ID_MISMATCH}: the file's student_id is not used ({error.detail}); "
-                    f"in a student's folder the folder's name, {shown(self.folder_id)}, is the id"
+                    f"{self._place(self.folder_id)}"
                 ]
             if claimed == self.folder_id:
                 return claimed, []
             if looks_like_placeholder(claimed):
                 return self.folder_id, [
                     f"the file's student_id {shown(claimed)} is a template's placeholder; "
-                    f"the folder's name, {shown(self.folder_id)}, is the id"
+                    f"{self._place(self.folder_id)}"
+                ]
+            if self.named_by is not None:
+                return self.folder_id, [
+                    f"{ID_MISMATCH}: the file says student_id {shown(claimed)}, but "
+                    f"{self._place(self.folder_id)}: graded as {shown(self.folder_id)}"
                 ]
             return self.folder_id, [
                 f"{ID_MISMATCH}: the file says student_id {shown(claimed)}, but it is in the "
@@ -615,6 +650,10 @@ def read_json(
 
 # --- CSV ----------------------------------------------------------------------------
 
+EXPECTS_COLUMN = "expects"
+"""A third column of a ``question,answer`` file saying what each answer expects (the
+answers template of ``grader sheet``): not an answer, skipped."""
+
 
 def sniff_delimiter(first_line: str) -> str:
     """The delimiter of a header line: the most frequent of , ; tab outside quotes (in
@@ -750,7 +789,10 @@ def read_csv(
     header = [_header_name(cell) for cell in rows[0].cells]
     if header[:2] == ["question", "answer"]:
         student_id = where.default(source)
-        return [_read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits)]
+        notes = header[2:3] == [EXPECTS_COLUMN]
+        return [
+            _read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits, notes)
+        ]
     if header[:1] == ["student_id"]:
         if classes:
             return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
@@ -794,7 +836,10 @@ def _read_student_csv(
     student_id: str,
     decimal_comma: bool,
     limits: Limits,
+    notes: bool = False,
 ) -> Submission:
+    """``notes``: the third column is the ``expects`` column of a ``grader sheet``
+    template (what each answer expects), skipped."""
     answers: dict[str, Any] = {}
     lines: dict[str, list[int]] = {}
     warnings: list[str] = [row.problem for row in rows if row.problem is not None]
@@ -806,7 +851,7 @@ def _read_student_csv(
         question = renamed.get(question, question)
         if not question:
             continue
-        if len(row) > 2 and any(cell.strip() for cell in row[2:]):
+        if len(row) > 2 and any(cell.strip() for cell in row[2 + notes :]):
             warnings.append(
                 f"line {number}: {_short(question)}: more cells than 'question,answer' "
                 "(put a vector or matrix in quotes); only the first answer cell was read"
@@ -873,7 +918,9 @@ def _read_class_csv(
         )
     others = [each for each in _DELIMITERS if each != delimiter]
     stem = Path(source).stem
-    for row in rows[1:]:
+    most = limits.max_rows_per_file
+    beyond = rows[1 + most :]
+    for row in rows[1 : 1 + most]:
         number, cells = row.line, row.cells
         where = f"{source} line {number}"
         spans = f"lines {number}-{row.last}: " if row.last > number else ""
@@ -937,6 +984,15 @@ def _read_class_csv(
             ]
         answers = {name: cell for name, cell in zip(columns, cells[1:], strict=False) if name}
         yield Submission(student_id, where, answers, tuple(warnings), decimal_comma)
+    if beyond:
+        first, last = beyond[0].line, beyond[-1].last
+        yield Unreadable(
+            fallback_id(f"{stem} lines {first}-{last}"),
+            f"{source} line {first}",
+            f"lines {first}-{last}: {len(beyond):,} rows more than the {most:,} students one "
+            "file may give (Limits.max_rows_per_file): not read; split the file, or raise the "
+            f"limit (grade --limit max_rows_per_file={most + len(beyond)})",
+        )
 
 
 def _folded(known_ids: tuple[str, ...]) -> tuple[frozenset[str], Mapping[str, tuple[str, ...]]]:

@@ -11,6 +11,13 @@ such warnings also go into the gradebook's status column."""
 ID_MISMATCH = "student id mismatch"
 """How a warning begins about a ``student_id`` in a student's folder's file that is not
 the folder's name (the folder's name counts); also in the gradebook's status column."""
+ID_CONFLICT = "id conflict"
+"""How the warning begins on each of two submissions that claim one student id (two loose
+files, a loose file and a student's folder, two rows): both rows stay, their gradebook
+status begins with it, and the instructor decides who is who."""
+RESUBMISSION = "resubmission"
+"""How the warning begins on two uploads of one student in an LMS bulk download (the
+later counts)."""
 
 
 @dataclass(frozen=True)

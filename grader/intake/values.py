@@ -379,7 +379,7 @@ def _check_size(nested: Any, limits: Limits) -> None:
             if depth >= limits.max_list_depth:
                 raise AnswerError(
                     f"lists nested more than {limits.max_list_depth} deep; an answer is a "
-                    "number, a vector or a matrix"
+                    "number, a vector, a matrix or a stack of matrices"
                 )
             if count + len(stack) + len(item) > limits.max_entries:
                 raise AnswerError(f"more than {limits.max_entries:,} entries")
@@ -446,6 +446,12 @@ class _Cell:
 
     def items(self, start: int, end: int, level: int) -> list[Any] | None:
         """The entries of a list's inside, or None if it holds one entry."""
+        blocks = self.split(start, end, "|")
+        if len(blocks) > 1:  # matrices one after another: 1 2; 3 4 | 5 6; 7 8
+            if blocks[-1][0] == blocks[-1][1]:
+                blocks.pop()  # a trailing '|'
+            self.deeper(level, 3)
+            return [self.block(*block) for block in blocks]
         rows = self.split(start, end, ";")
         if len(rows) > 1:
             if rows[-1][0] == rows[-1][1]:
@@ -462,11 +468,24 @@ class _Cell:
             return row
         return None
 
+    def block(self, start: int, end: int) -> list[Any]:
+        """One matrix of a stack, its rows separated by ';' (or a bracketed list)."""
+        start, end = self.unwrap(*self.strip(start, end))
+        rows = self.split(start, end, ";")
+        if len(rows) > 1:
+            if rows[-1][0] == rows[-1][1]:
+                rows.pop()
+            return [self.row(*row) for row in rows]
+        parsed = self.parse(start, end, 1)
+        if isinstance(parsed, list) and parsed and isinstance(parsed[0], list):
+            return parsed
+        return [parsed] if isinstance(parsed, list) else [[parsed]]
+
     def deeper(self, level: int, by: int) -> None:
         if level + by > self.max_depth:
             raise AnswerError(
                 f"lists nested more than {self.max_depth} deep; an answer is a number, "
-                "a vector or a matrix"
+                "a vector, a matrix or a stack of matrices"
             )
 
     def row(self, start: int, end: int) -> list[str]:
@@ -574,8 +593,8 @@ def _rectangular(values: Any) -> Array:
         array = np.array(values, dtype=np.float64)
     except ValueError:
         raise AnswerError("the rows have different lengths") from None
-    if array.ndim > 2:
-        raise AnswerError(f"read an array of {array.ndim} dimensions; answers have at most 2")
+    if array.ndim > 3:
+        raise AnswerError(f"read an array of {array.ndim} dimensions; answers have at most 3")
     return array
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from grader.errors import GraderError, OutputError
 from grader.grading.results import ItemResult, StudentResult
+from grader.intake.identity import controls_escaped
 from grader.render.feedback import render_feedback
 from grader.rubric.load import load_rubric
 from grader.run.single import OneFile, grade_file
@@ -50,7 +51,8 @@ def classroom_result(
             "status": _test_status(item),
             "score": _json_number(score),
             "max_score": _json_number(item.max_score),
-            "message": item.message,
+            # the reporter prints it in the job's log: one line, no terminal escape
+            "message": controls_escaped(item.message),
             "test_code": test_code,
             "filename": filename,
             "line_no": 0,  # the reporter prints " - line <n>" unless it is 0
@@ -85,7 +87,7 @@ def error_result(
                 "status": "error",
                 "score": 0,
                 "max_score": _json_number(max_score),
-                "message": message,
+                "message": controls_escaped(message),
                 "test_code": test_code,
                 "filename": filename,
                 "line_no": 0,

@@ -6,7 +6,8 @@ written: README.md, "What `grade` writes") and committed with it: ``canvas.csv``
 ``moodle.csv``, and with a roster, ``roster-report.csv`` (roster students without a
 submission, submissions matching no roster student). ``EXPORTERS`` maps each ``--format``
 to what makes its export from the options; the roster is read and checked then, before
-any grading, so a bad one fails the command at once and nothing is written.
+any grading, so a bad one fails the command at once and nothing is written. Also the
+student ids of a roster, for ``grader sheet --roster`` (``roster_student_ids``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from grader.integrations.canvas import (
     assignment_column,
     read_canvas_roster,
     render_canvas,
+    student_column_count,
 )
 from grader.integrations.moodle import (
     NO_ROSTER_HEADER,
@@ -29,7 +31,14 @@ from grader.integrations.moodle import (
     read_moodle_roster,
     render_moodle,
 )
-from grader.integrations.roster import RosterMatch, match_roster, render_roster_report, safe
+from grader.integrations.roster import (
+    RosterMatch,
+    cell,
+    match_roster,
+    read_rows,
+    render_roster_report,
+    safe,
+)
 from grader.rubric.models import Rubric
 from grader.run.batch import Export, ExportOutput
 from grader.solver.key import AnswerKey
@@ -137,3 +146,25 @@ def lms_exports(
             raise UsageError(f"--roster needs --format {' or --format '.join(EXPORTERS)}")
         return ()
     return (EXPORTERS[format](ExportOptions(roster, rubric, assignment_id)),)
+
+
+def roster_student_ids(path: Path) -> list[str]:
+    """The student ids of a roster, for ``grader sheet --roster``: a CSV's
+    ``student_id`` column; else a Canvas gradebook export's most preferred identifier
+    (SIS Login ID, then SIS User ID, then ID); else a Moodle export's (Username, then
+    Email address, then ID number). Rows without one are left out."""
+    rows = read_rows(path)
+    header = [each.strip().casefold() for each in rows[0]]
+    if "student_id" in header:
+        column = header.index("student_id")
+        ids = [cell(row, column) for row in rows[1:]]
+    else:
+        canvas = student_column_count(rows[0]) is not None
+        roster = read_canvas_roster(path).roster if canvas else read_moodle_roster(path).roster
+        ids = [
+            next((each for each in student.identifiers if each), "") for student in roster.students
+        ]
+    found = [each for each in ids if each]
+    if not found:
+        raise UsageError(f"roster {path}: no student ids")
+    return found

@@ -1,5 +1,9 @@
 """Moodle: a CSV for the gradebook's "Import → CSV file".
 
+A Moodle download's student ids are participant ids (``grader.intake.lms_names``); the
+grading worksheet ("Download grading worksheet") lists them in its ``Identifier`` column
+(``Participant 1234567``), beside ``Email address``: as the roster, it matches them.
+
 Three columns: an identifier (mapped to username, email address or ID number in the
 import form), the grade (mapped to the grade item) and a feedback text (mapped to
 "feedback for" the item). Moodle refuses the whole file if one identifier matches no
@@ -24,6 +28,7 @@ IDENTIFIERS = {
     "username": ("username", "user name"),
     "email": ("email address", "email", "e-mail", "e-mail address"),
     "idnumber": ("id number", "idnumber"),
+    "participant": ("identifier",),
 }
 """Header names (any case) of the columns Moodle can identify a user by, preferred first."""
 
@@ -60,10 +65,21 @@ def read_moodle_roster(path: Path) -> MoodleRoster:
         raise UsageError(
             f"roster {path}: no identifier column ({wanted}); got {', '.join(header[:6])}"
         )
+    if all(folded[index] in IDENTIFIERS["participant"] for index, _ in columns):
+        raise UsageError(
+            f"roster {path}: its Identifier column matches a Moodle download's participants, "
+            "but Moodle's gradebook import needs a Username, Email address or ID number "
+            "column too (the grading worksheet has Email address)"
+        )
     names = [_find(folded, _FIRST), _find(folded, _LAST), _find(folded, _FULL)]
     students: list[RosterStudent] = []
     for row in rows[1:]:
-        identifiers = tuple(cell(row, index) for index, _ in columns)
+        identifiers = tuple(
+            participant_number(cell(row, index))
+            if folded[index] in IDENTIFIERS["participant"]
+            else cell(row, index)
+            for index, _ in columns
+        )
         if not any(identifiers):
             continue
         name = " ".join(part for part in (cell(row, index) for index in names) if part)
@@ -74,6 +90,13 @@ def read_moodle_roster(path: Path) -> MoodleRoster:
         raise UsageError(f"roster {path}: no student rows")
     kept = tuple(each for _, each in columns)
     return MoodleRoster(Roster(str(path), kept, tuple(students)), kept[0], 0)
+
+
+def participant_number(identifier: str) -> str:
+    """``1234567`` of the grading worksheet's ``Participant 1234567`` (in any language):
+    the participant id a Moodle download names its folders by."""
+    number = identifier.strip().rpartition(" ")[2]
+    return number if number.isascii() and number.isdigit() else ""
 
 
 def _find(folded: Sequence[str], names: Sequence[str]) -> int | None:

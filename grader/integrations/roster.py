@@ -10,7 +10,10 @@ exactly one roster student's e-mail-like identifier. Case counts: ``ALICE`` is n
 ``alice``, so no submission can take a classmate's cell by changing case; an id that
 differs from a roster identifier only in case is reported with that student named, for
 the instructor to decide. Several roster students matching, or one roster student
-matched twice, are reported, never guessed. Roster students without a submission and
+matched twice, are reported, never guessed; so are ids that match one student in one
+column and another in another (a SIS User ID equal to another student's Canvas ID).
+A result whose id another submission also claims (an id conflict) matches no one until
+the instructor decides. Roster students without a submission and
 submissions matching no roster student are both reported, never silently dropped.
 """
 
@@ -24,10 +27,15 @@ from pathlib import Path
 from grader.errors import SubmissionError, UsageError
 from grader.grading.results import StudentResult
 from grader.intake.readers import csv_rows, decode, read_bytes
+from grader.intake.submission import ID_CONFLICT
 from grader.render.gradebook import csv_text, safe_text
 
 NO_SUBMISSION = "no submission"
 NOT_ON_ROSTER = "not on the roster"
+CLAIMED_TWICE = (
+    "another submission claims this student id too (id conflict): left out of the LMS "
+    "file until you decide who is who"
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,9 @@ def match_roster(roster: Roster, results: Sequence[StudentResult]) -> RosterMatc
     taken: dict[int, StudentResult] = {}
     unmatched: list[tuple[StudentResult, str]] = []
     for result in results:
+        if any(warning.startswith(ID_CONFLICT) for warning in result.warnings):
+            unmatched.append((result, CLAIMED_TWICE))
+            continue
         found = _find(_key(result.student_id), exact, local)
         if found is None:
             alike = sorted(set(folded.get(_key(result.student_id).casefold(), ())))
@@ -108,9 +119,11 @@ def _find(
 ) -> list[int] | None:
     if not key:
         return None
-    for column in exact:
-        if key in column:
-            return sorted(set(column[key]))
+    # every column, not the first that has the key: an id that is one student's SIS
+    # User ID and another's Canvas ID matches both, and is reported, not guessed
+    found = sorted({index for column in exact for index in column.get(key, ())})
+    if found:
+        return found
     found = sorted(set(local.get(key, ())))
     return found if len(found) == 1 else None
 

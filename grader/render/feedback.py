@@ -1,10 +1,22 @@
-"""A student's feedback as Markdown: every answer, right or not, with what was read."""
+"""A student's feedback as Markdown: every answer, right or not, with what was read.
+
+Everything in it that a student's file can hold (the id, an unknown answer id quoted in a
+warning, an answer quoted in a message, the reason a file could not be read) is escaped
+where it lands: prose lines through ``markdown_line`` (no line break, control character or
+bidi override survives, and Markdown and HTML characters are backslash-escaped, so a file
+cannot add a heading such as a fake ``# Score: 100 / 100``, a link, an image or a tag),
+and what the student wrote inside a code span through ``inline`` (one line, no backtick,
+no control character). The feedback goes to ``feedback/*.md``, to the Classroom job
+summary and, from ``grader check``, to a terminal.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grader.grading.results import ItemResult, StudentResult, all_numbers
+from grader.intake.identity import controls_escaped
 from grader.jsontext import dumps_any
 from grader.rubric.models import Rubric
 
@@ -36,13 +48,13 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
         lines += [
             "**Your submission could not be read**, so no answer was graded:",
             "",
-            f"> {result.error}",
+            f"> {markdown_line(result.error or '')}",
             "",
             "Fix the file and submit it again.",
             "",
         ]
     for warning in result.warnings:
-        lines.append(f"- ⚠️ {warning}")
+        lines.append(f"- ⚠️ {markdown_line(warning)}")
     if result.warnings:
         lines.append("")
     lines += ["| Answer | Result | Points |", "|---|---|---|"]
@@ -71,7 +83,7 @@ def _item_section(item: ItemResult, rubric: Rubric) -> str:
             read = inline(item.read)
             if read != raw:
                 lines.append(f"- Read as: `{read}`")
-    lines.append(f"- {item.message}")
+    lines.append(f"- {markdown_line(item.message)}")
     if rubric.feedback.show_expected and item.status != "correct":
         lines.append(f"- Expected: `{inline(item.expected)}`")
     lines.append("")
@@ -80,8 +92,19 @@ def _item_section(item: ItemResult, rubric: Rubric) -> str:
 
 def markdown_text(text: str) -> str:
     """Text shown as itself in Markdown: a student id cannot inject links or markup."""
-    escaped = "".join("\\" + char if char in "\\`*_[]<>#|" else char for char in text)
-    return " ".join(escaped.split())[:200]
+    return " ".join(markdown_line(text).split())[:200]
+
+
+# An underscore between two letters or digits (``dL_dyhat``) never emphasises (CommonMark):
+# it stays, so that answer ids read as written.
+_MARKDOWN = re.compile(r"[\\`*\[\]<>#|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def markdown_line(text: str) -> str:
+    """``text`` as one line of Markdown that shows exactly it: control characters (line
+    breaks, terminal escapes) and bidi controls written as ``\\xNN``/``\\uNNNN``, and
+    every character Markdown or HTML gives a meaning to backslash-escaped."""
+    return _MARKDOWN.sub(r"\\\g<0>", controls_escaped(text))
 
 
 def inline(value: Any) -> str:
@@ -93,7 +116,7 @@ def inline(value: Any) -> str:
         return text if len(text) <= 300 else text[:297] + "..."
     else:  # clip first: a student's million-entry list must not be serialised whole
         text = dumps_any(value if _small(value) else _clip(value))
-    text = " ".join(text.split()).replace("`", "'")
+    text = controls_escaped(" ".join(text.split()).replace("`", "'"))
     return text if len(text) <= 300 else text[:297] + "..."
 
 

@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from grader.grading.results import StudentResult
+from grader.intake.submission import ID_CONFLICT
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -20,8 +21,10 @@ def row(result: StudentResult, answer_ids: Sequence[str]) -> list[str]:
     """One student's cells; scores stay numbers, text cells are made inert for Excel."""
     scores = {item.id: item.score for item in result.items}
     status = "graded" if result.status == "graded" else (result.error or "error")
-    if result.warnings:  # a duplicate submission: the status says which one counted
-        status += "; " + "; ".join(result.warnings)
+    if result.warnings:  # an id conflict first: such a status does not start "graded"
+        first = [w for w in result.warnings if w.startswith(ID_CONFLICT)]
+        rest = [w for w in result.warnings if not w.startswith(ID_CONFLICT)]
+        status = "; ".join([*first, status, *rest])
     return [
         safe_text(result.student_id),
         *(number(scores.get(answer_id, 0.0)) for answer_id in answer_ids),

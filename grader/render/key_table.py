@@ -28,4 +28,11 @@ def _value_lines(value: object) -> list[str]:
         return [f"{float(array):.6g}"]
     if array.ndim == 1:
         return ["[" + ", ".join(f"{x:.6g}" for x in array) + "]"]
-    return ["[" + ", ".join(f"{x:>11.6g}" for x in row) + "]" for row in array]
+    if array.ndim == 2:
+        return ["[" + ", ".join(f"{x:>11.6g}" for x in row) + "]" for row in array]
+    # a stack of matrices (dW over all examples): each under its example's number
+    lines = []
+    for number, block in enumerate(array.reshape(array.shape[0], -1, array.shape[-1]), start=1):
+        lines.append(f"example {number}:")
+        lines += ["  " + line for line in _value_lines(block)]
+    return lines

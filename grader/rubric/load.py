@@ -1,5 +1,6 @@
-"""Reading a rubric file: YAML (``yaml.safe_load`` only), then the models, then the checks
-that span fields (shapes, references, expressions).
+"""Reading a rubric file: YAML (a ``yaml.SafeLoader`` that also refuses a key given twice in
+one mapping), then the models, then the checks that span fields (shapes, references,
+expressions).
 
 Every failure is one ``RubricError`` naming the file, the key path (``problems.net.W``)
 and what was expected; never a raw YAML or pydantic traceback.
@@ -16,15 +17,18 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from grader.errors import ExpressionError, RubricError
+from grader.rubric.activations import ACTIVATIONS, LOSSES
 from grader.rubric.models import (
     Answer,
     CompositionAnswer,
     DecimalsTolerance,
     FunctionsProblem,
     GradientAnswer,
+    HessianAnswer,
     JacobianAnswer,
     NetworkAnswer,
     NetworkProblem,
+    NetworkQuantity,
     RelativeTolerance,
     Rubric,
     SigFigsTolerance,
@@ -40,9 +44,10 @@ _TAG_MODELS: dict[str, type[BaseModel]] = {
     "relative": RelativeTolerance,
     "sigfigs": SigFigsTolerance,
     "decimals": DecimalsTolerance,
-    **{quantity: NetworkAnswer for quantity in ("yhat", "dL_dyhat", "hidden", "dv", "dW", "loss")},
+    **{quantity: NetworkAnswer for quantity in get_args(NetworkQuantity)},
     "gradient": GradientAnswer,
     "jacobian": JacobianAnswer,
+    "hessian": HessianAnswer,
     "value": ValueAnswer,
     "composition_derivative": CompositionAnswer,
 }
@@ -60,10 +65,69 @@ def load_rubric(path: str | Path) -> Rubric:
     return parse_rubric(text, source=str(path))
 
 
+class _DuplicateKeyError(Exception):
+    """A mapping of the YAML holds one key twice (raised out of the loader, then worded)."""
+
+    def __init__(self, key: object, where: str, first: int, second: int) -> None:
+        super().__init__(key)
+        self.key, self.where, self.first, self.second = key, where, first, second
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (so only plain data is built) that refuses a mapping holding
+    one key twice, which ``safe_load`` would silently resolve to the last value (a problem
+    or a function defined twice, an answer's ``points`` written twice)."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._check_unique_keys(node)
+        return super().construct_document(node)
+
+    def _check_unique_keys(self, root: yaml.Node) -> None:
+        seen: set[int] = set()  # an anchored node is checked once, however often it is used
+        stack: list[tuple[yaml.Node, str]] = [(root, "")]
+        while stack:
+            node, where = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+            elif isinstance(node, yaml.MappingNode):
+                lines: dict[object, int] = {}
+                for key_node, value_node in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *anchor
+                        stack.append((value_node, where))
+                        continue
+                    key = self._key_of(key_node)
+                    line = key_node.start_mark.line + 1
+                    if key in lines:
+                        raise _DuplicateKeyError(key, where, lines[key], line)
+                    lines[key] = line
+                    name = key if isinstance(key, str) else repr(key)
+                    stack.append((value_node, f"{where}.{name}" if where else str(name)))
+
+    def _key_of(self, node: yaml.Node) -> object:
+        if isinstance(node, yaml.ScalarNode):
+            key = self.construct_object(node)
+            try:
+                hash(key)
+            except TypeError:
+                return ("<unhashable>", id(node))
+            return key
+        return ("<collection>", id(node))  # a list or mapping as a key: never equal here
+
+
 def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
     """Parse rubric YAML text; ``source`` names it in messages."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+    except _DuplicateKeyError as twice:
+        raise RubricError(
+            f"the key '{twice.key}' is given twice, at line {twice.first} and at line "
+            f"{twice.second} (keep one)",
+            path=source,
+            key=twice.where or None,
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -217,34 +281,24 @@ def plain_data(rubric: Rubric) -> dict[str, Any]:
 def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:
     base = f"problems.{name}"
     if isinstance(problem, NetworkProblem):
-        rows, cols = problem.hidden, problem.inputs + 1
-        if len(problem.W) != rows or any(len(row) != cols for row in problem.W):
-            yield (
-                f"{base}.W",
-                f"W has shape {_shape_text(problem.W)}, expected ({rows}, {cols}) = "
-                f"(hidden, inputs + 1): row j is (w_j0 bias, w_j1, ..., w_j{problem.inputs})",
-            )
-        if len(problem.v) != problem.hidden + 1:
-            yield (
-                f"{base}.v",
-                f"v has {len(problem.v)} entries, expected {problem.hidden + 1} = hidden + 1 "
-                "(v0 bias first)",
-            )
-        for index, example in enumerate(problem.examples):
-            if len(example.x) != problem.inputs:
-                yield (
-                    f"{base}.examples[{index}].x",
-                    f"x has {len(example.x)} entries, expected {problem.inputs} (inputs)",
-                )
+        yield from _network_issues(base, problem)
     elif isinstance(problem, FunctionsProblem):
         for fname, function in problem.functions.items():
             fbase = f"{base}.functions.{fname}"
             for position, variable in enumerate(function.variables):
-                if not variable.isidentifier() or variable in expr.FUNCTIONS:
+                if variable in expr.FUNCTIONS or variable in expr.CONSTANTS:
+                    what = "function" if variable in expr.FUNCTIONS else "constant"
                     yield (
                         f"{fbase}.variables[{position}]",
-                        f"'{variable}' cannot be a variable name (a letter, then letters "
-                        "or digits, and not a function name)",
+                        f"'{variable}' cannot be a variable name: it is the name of a {what} "
+                        f"(functions: {', '.join(sorted(expr.FUNCTIONS))}; constants: "
+                        f"{', '.join(expr.CONSTANTS)})",
+                    )
+                elif not variable.isidentifier() or not variable.isascii():
+                    yield (
+                        f"{fbase}.variables[{position}]",
+                        f"'{variable}' cannot be a variable name (a letter, then letters, "
+                        "digits or _)",
                     )
             if len(set(function.variables)) != len(function.variables):
                 yield f"{fbase}.variables", "a variable is declared twice"
@@ -259,6 +313,146 @@ def _problem_issues(name: str, problem: Any) -> Iterator[tuple[str, str]]:
                     expr.parse(text, function.variables)
                 except ExpressionError as error:
                     yield key, f"expression {text!r}: {error}"
+
+
+_SHORTHAND = ("hidden", "output", "W", "v")
+
+
+def _network_issues(base: str, problem: NetworkProblem) -> Iterator[tuple[str, str]]:
+    """Shapes, the two forms kept apart, the loss with its output, the targets."""
+    if problem.layers is not None:
+        given = [name for name in _SHORTHAND if name in problem.model_fields_set]
+        if given:
+            yield (
+                f"{base}.{given[0]}",
+                f"'{given[0]}' belongs to the one-hidden-layer shorthand; this network is "
+                "given by 'layers' (give one form, not both)",
+            )
+            return
+        units = [problem.inputs] + [layer.units for layer in problem.layers]
+        for index, layer in enumerate(problem.layers):
+            rows, cols = layer.units, units[index] + 1
+            below = "inputs" if index == 0 else f"layer {index}'s units"
+            if len(layer.W) != rows or any(len(row) != cols for row in layer.W):
+                yield (
+                    f"{base}.layers[{index}].W",
+                    f"W has shape {_shape_text(layer.W)}, expected ({rows}, {cols}) = "
+                    f"(units, {below} + 1): row j is (w_j0 bias, w_j1, ...)",
+                )
+            if ACTIVATIONS[layer.activation].output_only and index != len(problem.layers) - 1:
+                yield (
+                    f"{base}.layers[{index}].activation",
+                    f"{layer.activation} is allowed on the output layer only",
+                )
+        output, outputs = problem.layers[-1].activation, problem.layers[-1].units
+    else:
+        for name in ("hidden", "W", "v"):
+            if getattr(problem, name) is None:
+                yield (
+                    f"{base}.{name}",
+                    "is required but missing (the one-hidden-layer shorthand needs hidden, "
+                    "W and v; or give the network by 'layers')",
+                )
+                return
+        hidden, W, v = problem.hidden or 0, problem.W or [], problem.v or []
+        rows, cols = hidden, problem.inputs + 1
+        if len(W) != rows or any(len(row) != cols for row in W):
+            yield (
+                f"{base}.W",
+                f"W has shape {_shape_text(W)}, expected ({rows}, {cols}) = "
+                f"(hidden, inputs + 1): row j is (w_j0 bias, w_j1, ..., w_j{problem.inputs})",
+            )
+        if len(v) != hidden + 1:
+            yield (
+                f"{base}.v",
+                f"v has {len(v)} entries, expected {hidden + 1} = hidden + 1 (v0 bias first)",
+            )
+        output, outputs = problem.output or "linear", 1
+    loss = LOSSES[problem.loss.kind]
+    if loss.outputs and (output not in loss.outputs or (output != "softmax" and outputs != 1)):
+        yield (
+            f"{base}.loss.kind",
+            f"{loss.name} needs a softmax output or one sigmoid output unit, but the output "
+            f"is {outputs} {output} unit{'s' if outputs > 1 else ''}",
+        )
+    if loss.name != "squared" and problem.loss.half:
+        yield f"{base}.loss.half", f"half is for the squared loss, not {loss.name}"
+    for index, example in enumerate(problem.examples):
+        if len(example.x) != problem.inputs:
+            yield (
+                f"{base}.examples[{index}].x",
+                f"x has {len(example.x)} entries, expected {problem.inputs} (inputs)",
+            )
+        y = example.y
+        if isinstance(y, list) and len(y) != outputs:
+            yield (
+                f"{base}.examples[{index}].y",
+                f"y has {len(y)} entries, expected {outputs} (the output units), "
+                f"or a class 1..{outputs}",
+            )
+        elif not isinstance(y, list) and outputs > 1 and (y != int(y) or not 1 <= y <= outputs):
+            yield (
+                f"{base}.examples[{index}].y",
+                f"y = {y:g} is not a class 1..{outputs}; give a class or a vector of "
+                f"{outputs} targets",
+            )
+
+
+_LAYERED = ("preactivation", "activation", "delta", "dW", "W_after")
+_SHORTHAND_ONLY = ("hidden", "dv", "v_after")
+_NO_EXAMPLE = ("W_after", "v_after")
+
+
+def _network_answer_issues(
+    name: str, problem: NetworkProblem, answer: NetworkAnswer
+) -> Iterator[tuple[str, str]]:
+    quantity = answer.quantity
+    depth = 2 if problem.layers is None else len(problem.layers)
+    if quantity in _SHORTHAND_ONLY and problem.layers is not None:
+        instead = {"hidden": "activation", "dv": "dW", "v_after": "W_after"}[quantity]
+        yield (
+            "quantity",
+            f"'{quantity}' belongs to the one-hidden-layer shorthand; '{name}' is given by "
+            f"layers: ask for {instead} with layer: {1 if quantity == 'hidden' else depth}",
+        )
+        return
+    if answer.layer is not None:
+        if quantity not in _LAYERED:
+            yield "layer", f"'{quantity}' takes no layer"
+            return
+        if answer.layer > depth:
+            yield (
+                "layer",
+                f"layer {answer.layer} does not exist (problem '{name}' has layers 1 to {depth})",
+            )
+            return
+    elif (
+        quantity in _LAYERED
+        and (problem.layers is not None or quantity != "dW")
+        and (problem.layers is not None or quantity != "W_after")
+    ):
+        yield "layer", f"'{quantity}' needs a layer (1 to {depth})"
+        return
+    if quantity in _NO_EXAMPLE:
+        if answer.example is not None:
+            yield "example", f"'{quantity}' is the weights after training: it takes no example"
+            return
+    elif answer.example is None:
+        yield "example", "is required but missing (a 1-based example number, all, sum or mean)"
+        return
+    if quantity.endswith("_after") and problem.training is None:
+        yield (
+            "quantity",
+            f"'{quantity}' needs a training block in problem '{name}' "
+            "(training: {learning_rate: ..., steps: 1, batch: sum})",
+        )
+        return
+    count = len(problem.examples)
+    if isinstance(answer.example, int) and not 1 <= answer.example <= count:
+        yield (
+            "example",
+            f"example {answer.example} does not exist (problem '{name}' has examples 1 to {count})",
+        )
 
 
 def _shape_text(rows: list[list[float]]) -> str:
@@ -283,13 +477,7 @@ def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
                 f"but '{answer.problem}' is a {problem.kind} problem",
             )
             return
-        count = len(problem.examples)
-        if isinstance(answer.example, int) and not 1 <= answer.example <= count:
-            yield (
-                "example",
-                f"example {answer.example} does not exist "
-                f"(problem '{answer.problem}' has examples 1 to {count})",
-            )
+        yield from _network_answer_issues(answer.problem, problem, answer)
         return
     if not isinstance(problem, FunctionsProblem):
         yield (
@@ -310,15 +498,15 @@ def _answer_issues(rubric: Rubric, answer: Answer) -> Iterator[tuple[str, str]]:
                 f"(functions: {', '.join(problem.functions)})",
             )
             return
-    if isinstance(answer, GradientAnswer) and not isinstance(
+    if isinstance(answer, GradientAnswer | HessianAnswer) and not isinstance(
         problem.functions[answer.function].expr, str
     ):
         yield (
             "function",
-            f"the gradient needs a scalar function; '{answer.function}' is vector-valued "
-            "(ask for its jacobian)",
+            f"the {answer.quantity} needs a scalar function; '{answer.function}' is "
+            "vector-valued (ask for its jacobian)",
         )
-    if isinstance(answer, JacobianAnswer | ValueAnswer):
+    if isinstance(answer, JacobianAnswer | HessianAnswer | ValueAnswer):
         arity = len(problem.functions[answer.function].variables)
         if len(answer.at) != arity:
             yield (

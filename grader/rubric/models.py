@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from grader.rubric.activations import ACTIVATIONS, LOSSES
 from grader.rubric.variants import Variants
 
 SCHEMA_VERSION = 1
@@ -35,21 +36,34 @@ class RelativeTolerance(_Strict):
 class SigFigsTolerance(_Strict):
     """Accept what rounds like the expected value to ``digits`` significant figures.
 
-    Interval: ``|answer − expected| ≤ ½·10^(⌊log10|expected|⌋ − digits + 1)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(⌊log10|expected|⌋ − digits + 1), atol)``
+    (expected = 0: ``≤ atol``, so only 0 when atol is 0).
     """
 
     mode: Literal["sigfigs"]
     digits: int = Field(ge=1, le=15, description="Significant figures the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the figures (the accepted half-width is the larger of the two).",
+    )
 
 
 class DecimalsTolerance(_Strict):
     """Accept what matches the expected value to ``places`` decimal places.
 
-    Interval: ``|answer − expected| ≤ ½·10^(−places)``.
+    Interval: ``|answer − expected| ≤ max(½·10^(−places), atol)``.
     """
 
     mode: Literal["decimals"]
     places: int = Field(ge=0, le=15, description="Decimal places the answer must match.")
+    atol: float = Field(
+        0.0,
+        ge=0,
+        description="Absolute tolerance: an answer within atol of the expected value is "
+        "accepted whatever the places (the accepted half-width is the larger of the two).",
+    )
 
 
 Tolerance = Annotated[
@@ -68,6 +82,11 @@ DiagnosisCode = Literal[
     "wrong_derivative",
     "other_answer",
     "too_coarse",
+    "weights_transposed",
+    "step_uphill",
+    "no_step",
+    "mean_for_sum",
+    "learning_rate",
 ]
 
 
@@ -109,33 +128,98 @@ class Example(_Strict):
     """One training example: inputs ``x`` and target ``y``."""
 
     x: list[float] = Field(description="The example's inputs, one per input unit.")
-    y: float = Field(description="The target value.")
+    y: float | list[float] = Field(
+        description="The target: a number (one output unit), a class 1..K (K output "
+        "units: the one-hot vector of that class), or a vector of K targets."
+    )
 
 
 class Loss(_Strict):
-    """Squared loss ``c·(ŷ − y)²`` per example, ``c = ½`` when ``half``."""
+    """The loss per example: squared ``c·Σ_k (ŷ_k − y_k)²`` (``c = ½`` when ``half``), or
+    cross-entropy (with a softmax output, or one sigmoid output)."""
 
-    half: bool = Field(False, description="Use ½(ŷ − y)² instead of (ŷ − y)².")
+    kind: str = Field(
+        "squared",
+        description="A loss of grader.rubric.activations.LOSSES: squared or cross_entropy.",
+        json_schema_extra={"enum": list[JsonValue](sorted(LOSSES))},
+    )
+    half: bool = Field(False, description="Squared loss only: use ½(ŷ − y)² instead of (ŷ − y)².")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_loss(cls, kind: str) -> str:
+        if kind not in LOSSES:
+            raise ValueError(f"unknown loss {kind!r} (losses: {', '.join(LOSSES)})")
+        return kind
+
+
+class Layer(_Strict):
+    """One layer of a network given layer by layer: a_l = W·[1; h_(l−1)], h_l = act(a_l)."""
+
+    units: int = Field(ge=1, description="Number of units of the layer.")
+    activation: str = Field(
+        description="A name of grader.rubric.activations.ACTIVATIONS (sigmoid, tanh, relu, "
+        "linear; softmax on the output layer only).",
+        json_schema_extra={"enum": list[JsonValue](sorted(ACTIVATIONS))},
+    )
+    W: list[list[float]] = Field(
+        description="Weights, shape (units, units of the layer below + 1): row j is "
+        "(w_j0 bias, w_j1, ...)."
+    )
+
+    @field_validator("activation")
+    @classmethod
+    def _known_activation(cls, name: str) -> str:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r} (activations: {', '.join(ACTIVATIONS)})")
+        return name
+
+
+class Training(_Strict):
+    """Full-batch gradient descent from the given weights (the *_after quantities)."""
+
+    learning_rate: float = Field(gt=0, description="The step size η.")
+    steps: int = Field(1, ge=1, le=1000, description="How many steps are taken.")
+    batch: Literal["sum", "mean"] = Field(
+        "sum", description="Step along the sum or the mean of the per-example gradients."
+    )
 
 
 class NetworkProblem(_Strict):
-    """A network with one hidden layer of sigmoid units, each with a bias.
+    """A feedforward network: given layer by layer (``layers``), or in the one-hidden-layer
+    shorthand (``hidden``, ``output``, ``W``, ``v``), which means the layers
+    [{units: hidden, activation: sigmoid, W: W}, {units: 1, activation: output, W: [v]}].
 
-    Hidden unit j: ``z_j = σ(W[j,0] + Σ_k W[j,k]·x_k)``; output
-    ``ŷ = g(v[0] + Σ_j v[j]·z_j)`` with ``g`` the identity (``linear``) or σ (``sigmoid``).
+    Layer l: ``a_l = W_l·[1; h_(l−1)]``, ``h_l = act_l(a_l)``, ``h_0 = x``, ``ŷ = h_L``.
     """
 
     kind: Literal["network"]
     inputs: int = Field(ge=1, description="Number of inputs per example.")
-    hidden: int = Field(ge=1, description="Number of hidden sigmoid units.")
-    output: Literal["linear", "sigmoid"] = Field("linear", description="Output activation.")
-    loss: Loss = Field(default_factory=Loss, description="The loss per example.")
-    W: list[list[float]] = Field(
-        description="Hidden weights, shape (hidden, inputs + 1): row j is "
-        "(w_j0 bias, w_j1, ..., w_jn)."
+    layers: list[Layer] | None = Field(
+        None, min_length=1, description="The layers from the input to the output."
     )
-    v: list[float] = Field(description="Output weights (v0 bias, v1, ..., v_hidden).")
+    hidden: int | None = Field(None, ge=1, description="Shorthand: number of hidden sigmoid units.")
+    output: Literal["linear", "sigmoid"] | None = Field(
+        None, description="Shorthand: the output activation (default linear)."
+    )
+    W: list[list[float]] | None = Field(
+        None,
+        description="Shorthand: hidden weights, shape (hidden, inputs + 1): row j is "
+        "(w_j0 bias, w_j1, ..., w_jn).",
+    )
+    v: list[float] | None = Field(
+        None, description="Shorthand: output weights (v0 bias, v1, ..., v_hidden)."
+    )
+    loss: Loss = Field(default_factory=Loss, description="The loss per example.")
     examples: list[Example] = Field(min_length=1, description="The training examples.")
+    training: Training | None = Field(
+        None, description="Gradient descent from the given weights (for W_after, loss_after)."
+    )
+
+    @property
+    def shorthand(self) -> bool:
+        """Is the network given in the one-hidden-layer shorthand?"""
+        return self.layers is None
 
 
 class FunctionDef(_Strict):
@@ -161,6 +245,22 @@ Problem = Annotated[NetworkProblem | FunctionsProblem, Field(discriminator="kind
 
 ExampleSelector = int | Literal["all", "sum", "mean"]
 
+NetworkQuantity = Literal[
+    "yhat",
+    "dL_dyhat",
+    "loss",
+    "hidden",
+    "dv",
+    "dW",
+    "preactivation",
+    "activation",
+    "delta",
+    "W_after",
+    "v_after",
+    "loss_after",
+]
+"""The quantities of a network problem (README's rubric reference gives each its shape)."""
+
 
 class _AnswerBase(_Strict):
     id: str = Field(min_length=1, description="The answer id students use in their files.")
@@ -175,10 +275,17 @@ class _AnswerBase(_Strict):
 class NetworkAnswer(_AnswerBase):
     """A quantity of a network problem, for one example, all examples, or their sum/mean."""
 
-    quantity: Literal["yhat", "dL_dyhat", "hidden", "dv", "dW", "loss"]
-    example: ExampleSelector = Field(
+    quantity: NetworkQuantity
+    example: ExampleSelector | None = Field(
+        None,
         description="1-based example number; 'all' stacks the examples; 'sum' or 'mean' "
-        "combines them (the batch gradient)."
+        "combines them (the batch gradient). Required but for W_after and v_after.",
+    )
+    layer: int | None = Field(
+        None,
+        ge=1,
+        description="The layer (1 = the first above the input) of preactivation, "
+        "activation, delta, dW and W_after.",
     )
 
 
@@ -193,6 +300,15 @@ class JacobianAnswer(_AnswerBase):
     """The Jacobian (or gradient, for a scalar function) at a point."""
 
     quantity: Literal["jacobian"]
+    function: str
+    at: list[float]
+
+
+class HessianAnswer(_AnswerBase):
+    """The Hessian of a scalar function at a point: shape (n, n), entry (i, j) =
+    ∂²f/∂x_i∂x_j for the variables in their declared order."""
+
+    quantity: Literal["hessian"]
     function: str
     at: list[float]
 
@@ -215,7 +331,12 @@ class CompositionAnswer(_AnswerBase):
 
 
 Answer = Annotated[
-    NetworkAnswer | GradientAnswer | JacobianAnswer | ValueAnswer | CompositionAnswer,
+    NetworkAnswer
+    | GradientAnswer
+    | JacobianAnswer
+    | HessianAnswer
+    | ValueAnswer
+    | CompositionAnswer,
     Field(discriminator="quantity"),
 ]
 

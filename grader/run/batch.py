@@ -12,30 +12,28 @@ from __future__ import annotations
 
 import gc
 import json
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, NamedTuple, Protocol
+from typing import IO, NamedTuple, Protocol, overload
 
 from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
+from grader.intake.identity import shown, visible
+from grader.intake.lms_names import lms_source
 from grader.intake.readers import read_entry
+from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import Memo
 from grader.render import gradebook
 from grader.render.summary import ClassSummary
 from grader.run.entries import Entries
-from grader.run.output import FileNames, staging
+from grader.run.output import conflict_stem, feedback_stem, staging
 from grader.run.parallel import grade_in_workers
-from grader.run.prepare import (
-    DUPLICATE,
-    Prepared,
-    grade_all,
-    prepare,
-    restore,
-)
-from grader.run.rows import RecordStore, RowStore
+from grader.run.prepare import Prepared, grade_all, prepare, restore
+from grader.run.rows import LineStore, RowStore
 from grader.solver.key import AnswerKey
 
 
@@ -47,8 +45,11 @@ class BatchReport:
     students: int
     unreadable: tuple[str, ...]
     conflicts: tuple[str, ...] = ()
-    """Student ids submitted more than once, each with the sources (the later counts):
-    for the instructor to check who is who."""
+    """Student ids claimed by more than one submission, each with the sources: every one
+    has its own row saying so, for the instructor to decide who is who."""
+    resubmissions: tuple[str, ...] = ()
+    """Students of an LMS bulk download who uploaded more than once: which upload
+    counts and which it replaced."""
     exported: tuple[str, ...] = ()
     """The files the exports wrote, by name."""
     export_problems: tuple[str, ...] = ()
@@ -70,12 +71,32 @@ class ExportOutput(NamedTuple):
 class Export(Protocol):
     """An extra gradebook format (an LMS's: ``grader.integrations.lms`` lists them).
 
-    Made before grading (a roster is read and checked then), called once after: every
-    student who counts, in gradebook order, as their full result (answers, messages
-    and all, read back one at a time from the staged records), in; its files out,
-    written with the other outputs or not at all."""
+    Made before grading (a roster is read and checked then), called once after: the
+    result of each gradebook row, in order, whole (answers, messages and all, read back
+    one at a time from the records), in; its files out, written with the other outputs
+    or not at all."""
 
     def __call__(self, results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput: ...
+
+
+class RowResults(Sequence[StudentResult]):
+    """The full result of each gradebook row, in row order: the record the row was made
+    from (``record_of``), read back from the records' temporary file when asked for."""
+
+    def __init__(self, records: LineStore, record_of: array[int], key: AnswerKey) -> None:
+        self._records, self._record_of, self._key = records, record_of, key
+
+    def __len__(self) -> int:
+        return len(self._record_of)
+
+    @overload
+    def __getitem__(self, index: int) -> StudentResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StudentResult]: ...
+    def __getitem__(self, index: int | slice) -> StudentResult | Sequence[StudentResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return restore(json.loads(self._records[self._record_of[index]]), self._key)
 
 
 def write_outputs(
@@ -108,56 +129,53 @@ def write_prepared(
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
-    Streams: each student's record and feedback are written as they come, their
-    gradebook row goes to a temporary file (``grader.run.rows``); only the row's position
-    by student id stays in memory.
+    Streams: each student's feedback is written as it comes, their record and gradebook
+    row go to temporary files (``grader.run.rows``) until the end; only where each
+    student id's row and record are stays in memory.
+
+    Two submissions with one student id: two uploads of one student in an LMS bulk
+    download (``grader.intake.lms_names``) are a resubmission, and the later upload
+    counts; any other two (loose files, a loose file and a student's folder, two rows)
+    are an id conflict: each keeps its own row, both rows say so, and neither is chosen.
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
-    positions: dict[str, int] = {}
+    seen: dict[str, _Seen] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
-    names = FileNames()
-    rows = RowStore()
-    # the full records of the students who count, for the exports (only when there are)
-    records = RecordStore(lambda data: restore(data, key)) if exports else None
+    resubmissions: list[str] = []
     exported: list[str] = []
     problems: list[str] = []
+    rows = RowStore()
+    records = LineStore()
     try:
         with staging(out_dir) as stage, _writing(out_dir):
-            feedback_dir = stage / "feedback"
-            feedback_dir.mkdir()
-            with (stage / "results.jsonl").open(
-                "w", encoding="utf-8", newline="\n", errors=UNENCODABLE
-            ) as jsonl:
-                for each in prepared:
-                    position = positions.get(each.student_id)
-                    if position is not None:
-                        earlier = rows[position]
-                        conflicts.setdefault(each.student_id, [earlier.source]).append(each.source)
-                        each = _duplicate(each, earlier, key)
-                        rows.replace(position, each.row)
-                        if records is not None:
-                            records.replace(position, each.record)
-                    else:
-                        positions[each.student_id] = rows.append(each.row)
-                        if records is not None:
-                            records.append(each.record)
-                    jsonl.write(each.record + "\n")
-                    name = names(each.student_id)
-                    (feedback_dir / f"{name}.md").write_bytes(
-                        each.feedback.encode("utf-8", UNENCODABLE)
-                    )
-                    if each.error is not None:
-                        unreadable.append(f"{each.source}: {each.error}")
-                    if on_result is not None:
-                        on_result(each)
+            outputs = _Outputs(rows, records, array("q"), stage / "feedback", key)
+            outputs.feedback_dir.mkdir()
+            for each in prepared:
+                student_id = each.student_id
+                earlier = seen.get(student_id)
+                if earlier is None:
+                    seen[student_id] = _Seen(each.source, *outputs.add(each))
+                    outputs.feedback(feedback_stem(student_id), each)
+                elif not earlier.conflicted and _resubmission(earlier.source, each.source):
+                    each, seen[student_id], line = outputs.resubmitted(each, earlier)
+                    resubmissions.append(line)
+                else:
+                    conflicts.setdefault(student_id, [earlier.source]).append(each.source)
+                    each, seen[student_id] = outputs.conflict(each, earlier)
+                if each.error is not None:
+                    unreadable.append(f"{each.source}: {each.error}")
+                if on_result is not None:
+                    on_result(each)
+            with (stage / "results.jsonl").open("wb") as jsonl:
+                records.copy_to(jsonl)
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
                 _write_gradebook(file, rows, answer_ids, summary)
-            outputs = [export(records, key) for export in exports] if records is not None else []
-            for output in outputs:
+            results = RowResults(records, outputs.record_of, key)
+            for output in [export(results, key) for export in exports]:
                 for file_name, text in output.files:
                     (stage / file_name).write_text(
                         text, encoding="utf-8", newline="", errors=UNENCODABLE
@@ -166,14 +184,19 @@ def write_prepared(
                 problems.extend(output.problems)
     finally:
         rows.close()
-        if records is not None:
-            records.close()
+        records.close()
     listed = tuple(
-        f"{student_id}: {', '.join(sources)} (the last counts)"
+        f"{student_id}: claimed by {', '.join(sources)}"
         for student_id, sources in conflicts.items()
     )
     return BatchReport(
-        summary, len(rows), tuple(unreadable), listed, tuple(exported), tuple(problems)
+        summary,
+        len(rows),
+        tuple(unreadable),
+        listed,
+        tuple(resubmissions),
+        tuple(exported),
+        tuple(problems),
     )
 
 
@@ -183,14 +206,107 @@ UNENCODABLE = "backslashreplace"
 than stopping the batch."""
 
 
-def _duplicate(later: Prepared, earlier: StudentResult, key: AnswerKey) -> Prepared:
-    """The later of two submissions with one student id, saying which one counts."""
-    result = restore(json.loads(later.record), key)
-    warning = (
-        f"{DUPLICATE}: {result.student_id} also submitted {earlier.source}; "
-        f"this submission ({result.source}) is the one graded"
+class _Seen(NamedTuple):
+    """Where the outputs of the submission holding a student id's row are."""
+
+    source: str
+    row: int
+    record: int
+    conflicted: bool = False
+
+
+def _resubmission(earlier: str, later: str) -> bool:
+    """Are these two uploads of one student in an LMS bulk download?"""
+    first, second = lms_source(earlier), lms_source(later)
+    return (
+        first is not None
+        and second is not None
+        and first.lms == second.lms
+        and first.student_id == second.student_id
     )
-    return prepare(replace(result, warnings=(*result.warnings, warning)), key)
+
+
+@dataclass
+class _Outputs:
+    """The outputs of a batch being written, and how a second submission of one id
+    changes them."""
+
+    rows: RowStore
+    records: LineStore
+    record_of: array[int]
+    """For each row, the position of the record it was made from."""
+    feedback_dir: Path
+    key: AnswerKey
+
+    def add(self, each: Prepared) -> tuple[int, int]:
+        """A new row and its record; their positions."""
+        self.record_of.append(self.records.append(each.record))
+        return self.rows.append(each.row), self.record_of[-1]
+
+    def feedback(self, stem: str, each: Prepared) -> None:
+        (self.feedback_dir / f"{stem}.md").write_bytes(each.feedback.encode("utf-8", UNENCODABLE))
+
+    def noted(self, record: str, warning: str) -> Prepared:
+        """The result of ``record`` rendered again with one more warning."""
+        result = restore(json.loads(record), self.key)
+        return prepare(replace(result, warnings=(*result.warnings, warning)), self.key)
+
+    def resubmitted(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen, str]:
+        """Two uploads of one student: the later (``LmsName.order``; of equal ones, the one
+        read later) holds the row and the feedback file, and both records say which
+        counts. Returns ``each`` as recorded, where the id's row now is, and the line
+        for the summary."""
+        old, new = lms_source(earlier.source), lms_source(each.source)
+        newer = old is None or new is None or new.order >= old.order
+        kept, replaced = (each.source, earlier.source) if newer else (earlier.source, each.source)
+        counts = f"{RESUBMISSION}: {_place(kept)} replaces the earlier upload {_place(replaced)}"
+        superseded = f"{RESUBMISSION}: replaced by the later upload {_place(kept)}; not counted"
+        student_id = each.student_id
+        line = f"{student_id}: {kept} replaces {replaced}"
+        if newer:
+            each = self.noted(each.record, counts)
+            old_record = self.noted(self.records[earlier.record], superseded).record
+            self.records.replace(earlier.record, old_record)
+            self.rows.replace(earlier.row, each.row)
+            self.feedback(feedback_stem(student_id), each)
+            self.record_of[earlier.row] = self.records.append(each.record)
+            return each, _Seen(each.source, earlier.row, self.record_of[earlier.row]), line
+        each = self.noted(each.record, superseded)
+        self.records.append(each.record)
+        counted = self.noted(self.records[earlier.record], counts)
+        self.records.replace(earlier.record, counted.record)
+        self.rows.replace(earlier.row, counted.row)
+        self.feedback(feedback_stem(student_id), counted)
+        return each, earlier, line
+
+    def conflict(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen]:
+        """Another submission claims an id already taken: it gets a row of its own, and
+        both rows (and records and feedback) say so; their feedback files are named
+        after the id and the source (``conflict_stem``), so neither has the id's own."""
+        student_id = each.student_id
+        if not earlier.conflicted:  # the first claimant learns of it now
+            first = self.noted(self.records[earlier.record], _conflict(each.source, student_id))
+            self.records.replace(earlier.record, first.record)
+            self.rows.replace(earlier.row, first.row)
+            (self.feedback_dir / f"{feedback_stem(student_id)}.md").unlink()
+            self.feedback(conflict_stem(student_id, earlier.source), first)
+        each = self.noted(each.record, _conflict(earlier.source, student_id))
+        self.add(each)
+        self.feedback(conflict_stem(student_id, each.source), each)
+        return each, earlier._replace(conflicted=True)
+
+
+def _place(source: str) -> str:
+    """A source quoted on one line, its end kept when long (the file's name tells most)."""
+    cut = source if len(source) <= 120 else "..." + source[-117:]
+    return "'" + visible(cut) + "'"
+
+
+def _conflict(other: str, student_id: str) -> str:
+    return (
+        f"{ID_CONFLICT}: {_place(other)} also claims student id {shown(student_id)}; both "
+        "are graded, and which is this student's is for the instructor to decide"
+    )
 
 
 def _write_gradebook(

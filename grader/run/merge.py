@@ -21,7 +21,13 @@ from typing import Any
 from grader.errors import GraderError
 from grader.grading.results import StudentResult
 from grader.run.batch import BatchReport, Export, write_outputs
-from grader.run.prepare import DUPLICATE, RUBRIC_FIELD, Prepared, restore, rubric_fingerprint
+from grader.run.prepare import (
+    BATCH_WARNINGS,
+    RUBRIC_FIELD,
+    Prepared,
+    restore,
+    rubric_fingerprint,
+)
 from grader.solver.key import AnswerKey
 
 
@@ -54,7 +60,7 @@ def read_results(paths: Sequence[Path], key: AnswerKey) -> Iterator[StudentResul
     duplicate submissions (the merge marks them again, across all the shards)."""
     answer_ids = [answer.id for answer in key.rubric.answers]
     fingerprint = rubric_fingerprint(key)
-    marked = f"{DUPLICATE}:"
+    marked = tuple(f"{each}:" for each in BATCH_WARNINGS)
     for path in paths:
         try:
             file = path.open(encoding="utf-8")

@@ -218,6 +218,14 @@ def feedback_stem(student_id: str) -> str:
 _HAS_UPPER = re.compile(r"[A-Z]")
 
 
+def conflict_stem(student_id: str, source: str) -> str:
+    """The feedback file's stem of a submission whose student id another submission
+    also claims (``alice~<16 hex digits>``, of SHA-256 of the id and the source): each
+    claimant has a file of its own, and none has the id's own name."""
+    text = f"{student_id}\x00{source}".encode("utf-8", "surrogatepass")
+    return f"{safe_stem(student_id)}{HASH_MARK}{hashlib.sha256(text).hexdigest()[:16]}"
+
+
 def safe_stem(student_id: str) -> str:
     """A file name stem from any text: ASCII letters, digits, ``.``, ``_``, ``-``; never
     empty, never starting with ``.`` or ``-``, never a name Windows reserves."""

@@ -15,14 +15,23 @@ from typing import Any, NamedTuple
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
-from grader.intake.submission import DUPLICATE_ANSWER, ID_MISMATCH, Submission, Unreadable
+from grader.intake.submission import (
+    DUPLICATE_ANSWER,
+    ID_CONFLICT,
+    ID_MISMATCH,
+    RESUBMISSION,
+    Submission,
+    Unreadable,
+)
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import Memo, Table
 from grader.render.feedback import render_feedback
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
 
-DUPLICATE = "duplicate submission"
+BATCH_WARNINGS = (ID_CONFLICT, RESUBMISSION)
+"""How the warnings begin that the batch adds when it sees one id twice (``grader merge``
+makes them again across the shards, rather than repeating a shard's)."""
 
 
 def grade_all(
@@ -51,7 +60,7 @@ def grade_all(
             yield grade_submission(submission, own, limits=limits, memo=memo)
 
 
-KEPT_WARNINGS = (DUPLICATE, DUPLICATE_ANSWER, ID_MISMATCH)
+KEPT_WARNINGS = (ID_CONFLICT, RESUBMISSION, DUPLICATE_ANSWER, ID_MISMATCH)
 """Warnings that also go into the gradebook's status column."""
 
 

@@ -1,14 +1,12 @@
-"""The gradebook rows of a batch, and its records, kept in temporary files rather than
-in memory.
+"""The gradebook rows of a batch, kept in a temporary file rather than in memory.
 
-A row is what the gradebook and the class summary need of a student's result: the
-scores, statuses and diagnoses of each answer, not the answers or messages, and the
-student's gradebook line, formatted where the result was made (in a ``--jobs`` worker).
-For a class of 100,000 even that is too much to hold as objects (a result with its items
-is some kilobytes), so each row is appended to an anonymous temporary file as one line
-of compact JSON; ``RowStore`` reads them back in order as plain ``Row``s. The exports
-(Canvas, Moodle) get every counting student's full result: ``RecordStore`` keeps each
-one's ``results.jsonl`` record the same way and reads it back as a ``StudentResult``.
+A row is what the gradebook, the class summary and the LMS exports need of a student's
+result: the scores, statuses and diagnoses of each answer, not the answers or messages,
+and the student's gradebook line, formatted where the result was made (in a ``--jobs``
+worker). For a class of 100,000 even that is too much to hold as objects (a result with
+its items is some kilobytes), so each row is appended to an anonymous temporary file as
+one line of compact JSON; ``RowStore`` reads them back in order, as ``StudentResult``s
+for the exports and as plain ``Row``s for the gradebook.
 """
 
 from __future__ import annotations
@@ -16,9 +14,9 @@ from __future__ import annotations
 import json
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import IO, Any, NamedTuple, overload
+from typing import IO, NamedTuple, overload
 
 from grader.grading.results import ItemResult, StudentResult
 from grader.jsontext import dumps_compact
@@ -100,9 +98,10 @@ def plain_row(text: str | bytes) -> Row:
     )
 
 
-class LineStore:
-    """Lines of text by position, on disk; a line can be replaced (a later duplicate
-    submission). Memory: eight bytes per line (the offset of its current text).
+class RowStore(Sequence[StudentResult]):
+    """Rows by position, on disk; a row can be replaced (a later duplicate submission).
+
+    Memory: eight bytes per student (the offset of its current row in the file).
     """
 
     def __init__(self) -> None:
@@ -112,18 +111,17 @@ class LineStore:
         self._end = 0
 
     def append(self, text: str) -> int:
-        """Store a new line (``text`` has no line break); its position."""
+        """Store a new row; its position."""
         self._offsets.append(self._write(text))
         return len(self._offsets) - 1
 
     def replace(self, position: int, text: str) -> None:
-        """The line at ``position`` is now ``text`` (the old text stays, unreferenced)."""
+        """The row at ``position`` is now ``text`` (the old line stays, unreferenced)."""
         self._offsets[position] = self._write(text)
 
     def _write(self, text: str) -> int:
         offset = self._end
-        # surrogatepass: a student's lone surrogate (a JSON escape) comes back as it was
-        data = text.encode("utf-8", "surrogatepass") + b"\n"
+        data = text.encode("ascii") + b"\n"
         self._file.seek(offset)
         self._file.write(data)
         self._end += len(data)
@@ -131,51 +129,6 @@ class LineStore:
 
     def __len__(self) -> int:
         return len(self._offsets)
-
-    def _line(self, index: int) -> bytes:
-        self._file.seek(self._offsets[index])
-        return self._file.readline()
-
-    def _lines(self) -> Iterator[bytes]:
-        """Read sequentially, seeking only past replaced lines (or after a lookup)."""
-        self._file.flush()
-        for offset in self._offsets:
-            if self._file.tell() != offset:
-                self._file.seek(offset)
-            yield self._file.readline()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class RecordStore(LineStore, Sequence[StudentResult]):
-    """The ``results.jsonl`` records of the students who count (a later duplicate
-    replaces the earlier), read back as full results (``restore``: the record's result
-    with what the key adds) for the exports, one at a time."""
-
-    def __init__(self, restore: Callable[[dict[str, Any]], StudentResult]) -> None:
-        super().__init__()
-        self._restore = restore
-
-    @overload
-    def __getitem__(self, index: int) -> StudentResult: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[StudentResult]: ...
-    def __getitem__(self, index: int | slice) -> StudentResult | Sequence[StudentResult]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return self._restore(json.loads(self._line(index).decode("utf-8", "surrogatepass")))
-
-    def __iter__(self) -> Iterator[StudentResult]:
-        return (
-            self._restore(json.loads(line.decode("utf-8", "surrogatepass")))
-            for line in self._lines()
-        )
-
-
-class RowStore(LineStore, Sequence[StudentResult]):
-    """Rows by position (``row_text``), on disk, read back as results without answers
-    and messages, or as plain ``Row``s for the gradebook."""
 
     @overload
     def __getitem__(self, index: int) -> StudentResult: ...
@@ -193,3 +146,60 @@ class RowStore(LineStore, Sequence[StudentResult]):
     def rows(self) -> Iterator[Row]:
         """Every row, plain, in position order."""
         return (plain_row(line) for line in self._lines())
+
+    def _line(self, index: int) -> bytes:
+        self._file.seek(self._offsets[index])
+        return self._file.readline()
+
+    def _lines(self) -> Iterator[bytes]:
+        """Read sequentially, seeking only past replaced rows (or after a lookup)."""
+        self._file.flush()
+        for offset in self._offsets:
+            if self._file.tell() != offset:
+                self._file.seek(offset)
+            yield self._file.readline()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class LineStore:
+    """Lines of text by position in an anonymous temporary file, each replaceable (a
+    ``results.jsonl`` record that a later submission of the same id changes); written
+    out in position order at the end. Memory: eight bytes a line."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._offsets = array("q")
+        self._end = 0
+
+    def append(self, text: str) -> int:
+        self._offsets.append(self._write(text))
+        return len(self._offsets) - 1
+
+    def replace(self, position: int, text: str) -> None:
+        self._offsets[position] = self._write(text)
+
+    def __getitem__(self, position: int) -> str:
+        self._file.seek(self._offsets[position])
+        return self._file.readline().decode("utf-8").rstrip("\n")
+
+    def _write(self, text: str) -> int:
+        offset = self._end
+        # a lone surrogate a student's JSON escape made is written as its escape
+        data = text.encode("utf-8", "backslashreplace") + b"\n"
+        self._file.seek(offset)
+        self._file.write(data)
+        self._end += len(data)
+        return offset
+
+    def copy_to(self, target: IO[bytes]) -> None:
+        """Every line, in position order, each with its newline."""
+        self._file.flush()
+        for offset in self._offsets:
+            if self._file.tell() != offset:
+                self._file.seek(offset)
+            target.write(self._file.readline())
+
+    def close(self) -> None:
+        self._file.close()

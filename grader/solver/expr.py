@@ -19,8 +19,10 @@ Grammar (informally; ``[ ]`` group exactly like ``( )``)::
   that is not itself a name is split into known names (variables, functions,
   constants), longest match first, backtracking if the rest cannot be split:
   with variables {x, y}, ``xy`` = x*y and ``xexp(y)`` = x*exp(y).
-* functions: exp, log (natural), ln (= log), sqrt, sigmoid (also ``σ``), each followed
-  by a bracketed argument. Constants ``e`` and ``pi`` unless declared as variables.
+* functions (``FUNCTIONS``, one table: value, derivative, domain): exp, log (natural), ln
+  (= log), sqrt, sigmoid (also ``σ``), sin, cos, tan, sinh, cosh, tanh, asin, acos, atan
+  (also arcsin, arccos, arctan), abs; each followed by a bracketed argument. Constants
+  ``e`` and ``pi``; a variable may not be named like a function or a constant.
 * juxtaposition multiplies when the right side starts with a name or a bracket
   (``2x``, ``4(2x+3y)``, ``x y``, ``x(y+1)``, ``x[0]`` = x*0); a number right after
   an operand (``2 3``, ``x 2``, ``(x)2``) is an error. ``1/2x`` = (1/2)*x; a term
@@ -53,9 +55,11 @@ from grader.errors import ExpressionError
 from grader.limits import DEFAULT_LIMITS
 
 __all__ = [
-    "FUNCTIONS", "MAX_DEPTH", "MAX_DIFF_NODES", "MAX_LENGTH", "MAX_NODES", "MAX_NUMBER_LENGTH",
+    "CONSTANTS", "FUNCTIONS", "MAX_DEPTH", "MAX_DIFF_NODES", "MAX_LENGTH", "MAX_NODES",
+    "MAX_NUMBER_LENGTH",
     "Add", "Call", "Const", "Div", "Expr", "Mul", "Neg", "Num", "Pow", "Var",
-    "diff", "evaluate", "evaluate_number", "free_variables", "parse", "simplify", "to_text",
+    "diff", "evaluate", "evaluate_key", "evaluate_number", "free_variables", "parse",
+    "rounding_bound", "simplify", "to_text", "undefined_at",
 ]  # fmt: skip
 
 MAX_LENGTH = DEFAULT_LIMITS.max_expression_length
@@ -63,7 +67,6 @@ MAX_DEPTH = DEFAULT_LIMITS.max_expression_depth
 MAX_NODES = DEFAULT_LIMITS.max_expression_nodes
 MAX_NUMBER_LENGTH = DEFAULT_LIMITS.max_literal_length
 MAX_DIFF_NODES = 200_000
-FUNCTIONS: frozenset[str] = frozenset({"exp", "log", "ln", "sqrt", "sigmoid"})
 CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
 
 
@@ -172,6 +175,101 @@ ZERO, ONE = Num(0.0), Num(1.0)
 R = TypeVar("R")
 
 
+# --------------------------------------------------------------------------- functions
+def _sigmoid(u: Any) -> Any:
+    return np.divide(1.0, np.add(1.0, np.exp(np.negative(u))))
+
+
+def _one_minus_square(u: Expr) -> Expr:
+    """(1 − u)(1 + u): 1 − u² without the cancellation near |u| = 1."""
+    return Mul((Add((ONE, Neg(u))), Add((ONE, u))))
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """One function of the grammar: adding a function is one entry of ``_TABLE``."""
+
+    value: Callable[[Any], Any]
+    """Its float64 value (a numpy ufunc or a composition of them)."""
+    derivative: Callable[[Expr, Expr, Expr], Expr]
+    """The chain rule ``(f(u), u, du) -> d f(u)``, as an expression (simplified later)."""
+    slope: Callable[[Any, Any], Any]
+    """``|f'(x)|`` from ``x`` and ``f(x)``: how an error in x grows (rounding bounds)."""
+    domain: Callable[[Any], Any] | None = None
+    """Where it is defined (None: everywhere); with ``needs``, the words for it."""
+    needs: str = ""
+
+
+_TABLE: dict[str, Function] = {
+    "exp": Function(np.exp, lambda f, u, du: Mul((f, du)), lambda x, y: np.abs(y)),
+    "log": Function(
+        np.log,
+        lambda f, u, du: Div(du, u),
+        lambda x, y: 1 / np.abs(x),
+        lambda x: x > 0,
+        "a number > 0",
+    ),
+    "sqrt": Function(
+        np.sqrt,
+        lambda f, u, du: Div(du, Mul((Num(2.0), f))),
+        lambda x, y: 0.5 / y,
+        lambda x: x >= 0,
+        "a number ≥ 0",
+    ),
+    # σ'(u) = σ(u)·σ(−u): no 1 − σ(u), which loses every digit once σ(u) rounds to 1
+    "sigmoid": Function(
+        _sigmoid,
+        lambda f, u, du: Mul((f, Call("sigmoid", Neg(u)), du)),
+        lambda x, y: y * _sigmoid(-x),
+    ),
+    "sin": Function(np.sin, lambda f, u, du: Mul((Call("cos", u), du)), lambda x, y: np.cos(x)),
+    "cos": Function(
+        np.cos, lambda f, u, du: Neg(Mul((Call("sin", u), du))), lambda x, y: np.sin(x)
+    ),
+    "tan": Function(
+        np.tan, lambda f, u, du: Div(du, Pow(Call("cos", u), Num(2.0))), lambda x, y: 1 + y * y
+    ),
+    "sinh": Function(np.sinh, lambda f, u, du: Mul((Call("cosh", u), du)), lambda x, y: np.cosh(x)),
+    "cosh": Function(np.cosh, lambda f, u, du: Mul((Call("sinh", u), du)), lambda x, y: np.sinh(x)),
+    # tanh'(u) = 1/cosh²(u): no 1 − tanh²(u), which loses every digit for large |u|
+    "tanh": Function(
+        np.tanh, lambda f, u, du: Div(du, Pow(Call("cosh", u), Num(2.0))), lambda x, y: 1 - y * y
+    ),
+    "asin": Function(
+        np.arcsin,
+        lambda f, u, du: Div(du, Call("sqrt", _one_minus_square(u))),
+        lambda x, y: 1 / np.sqrt((1 - x) * (1 + x)),
+        lambda x: np.abs(x) <= 1,
+        "a number from −1 to 1",
+    ),
+    "acos": Function(
+        np.arccos,
+        lambda f, u, du: Neg(Div(du, Call("sqrt", _one_minus_square(u)))),
+        lambda x, y: 1 / np.sqrt((1 - x) * (1 + x)),
+        lambda x: np.abs(x) <= 1,
+        "a number from −1 to 1",
+    ),
+    "atan": Function(
+        np.arctan,
+        lambda f, u, du: Div(du, Add((ONE, Pow(u, Num(2.0))))),
+        lambda x, y: 1 / (1 + x * x),
+    ),
+    # |u|' = u/|u|: undefined at 0, where |u| has no derivative
+    "abs": Function(np.abs, lambda f, u, du: Mul((Div(u, f), du)), lambda x, y: np.ones_like(y)),
+}
+_ALIASES = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan"}
+FUNCTIONS: frozenset[str] = frozenset(_TABLE) | frozenset(_ALIASES)
+"""Every function name the grammar knows (``ln`` and the ``arc`` names are aliases)."""
+
+
+def function(name: str) -> Function:
+    """The table entry of a function name (an alias gives its function's entry)."""
+    found = _TABLE.get(_ALIASES.get(name, name))
+    if found is None:
+        raise ExpressionError(f"unknown function {name!r}")
+    return found
+
+
 def _children(node: Expr) -> tuple[Expr, ...]:
     match node:
         case Add(terms=items) | Mul(factors=items):
@@ -236,8 +334,11 @@ def _names_table(variables: Collection[str]) -> dict[str, str]:
         raise ExpressionError("variables must be a collection of names, not one string")
     table = {f: "func" for f in FUNCTIONS} | {c: "const" for c in CONSTANTS}
     for v in variables:
-        if not isinstance(v, str) or not _NAME_RE.fullmatch(v) or v in FUNCTIONS:
+        if not isinstance(v, str) or not _NAME_RE.fullmatch(v):
             raise ExpressionError(f"invalid variable name {v!r}")
+        if v in FUNCTIONS or v in CONSTANTS:
+            what = "function" if v in FUNCTIONS else "constant"
+            raise ExpressionError(f"variable name {v!r} is the name of a {what}")
         table[v] = "var"
     return table
 
@@ -463,13 +564,6 @@ def parse(
 
 
 # --------------------------------------------------------------------------- evaluation
-def _sigmoid(u: Any) -> Any:
-    return np.divide(1.0, np.add(1.0, np.exp(np.negative(u))))
-
-
-_UFUNCS: dict[str, Callable[[Any], Any]] = {
-    "exp": np.exp, "log": np.log, "ln": np.log, "sqrt": np.sqrt, "sigmoid": _sigmoid,
-}  # fmt: skip
 _OPERATORS: dict[type, Callable[..., Any]] = {
     Neg: np.negative, Div: np.divide, Pow: np.power,
     Add: lambda *terms: reduce(np.add, terms), Mul: lambda *fs: reduce(np.multiply, fs),
@@ -509,9 +603,7 @@ def evaluate(
             case Const(name=name):
                 return np.float64(CONSTANTS[name])
             case Call(func=func):
-                if func not in _UFUNCS:
-                    raise ExpressionError(f"unknown function {func!r}")
-                return _UFUNCS[func](kids[0])
+                return function(func).value(kids[0])
         return _OPERATORS[type(node)](*kids)
 
     with np.errstate(all="ignore"):
@@ -522,6 +614,138 @@ def evaluate(
     if isinstance(result, np.ndarray) and result.ndim > 0:
         return result.astype(np.float64, copy=False)
     return float(result)
+
+
+_UNIT = 2.0**-53
+"""The unit roundoff of float64: one rounding changes a value by at most this, relatively."""
+
+
+def _input_error(value: Any) -> Any:
+    """A number read from decimal text is off by at most one rounding; an integer is exact."""
+    v = np.asarray(value, dtype=np.float64)
+    return np.where(v == np.round(v), 0.0, _UNIT * np.abs(v))
+
+
+def _scaled(slope: Any, error: Any) -> Any:
+    return np.where(error == 0, 0.0, np.abs(slope) * error)  # no inf·0 at an exact input
+
+
+def _bound_step(node: Expr, kids: list[tuple[Any, Any]], values: Mapping[str, Any]) -> Any:
+    """(value, bound of its absolute error) of ``node`` from its children's: first-order
+    propagation of the inputs' errors plus one rounding per operation."""
+    vals = [k[0] for k in kids]
+    errs = [k[1] for k in kids]
+    match node:
+        case Num(value=v):
+            return np.float64(v), _input_error(v)
+        case Var(name=name):
+            return values[name], _input_error(values[name])
+        case Const(name=name):
+            return np.float64(CONSTANTS[name]), _UNIT * CONSTANTS[name]
+        case Neg():
+            return np.negative(vals[0]), errs[0]
+        case Add():
+            total = reduce(np.add, vals)
+            spread = reduce(np.add, [np.abs(v) for v in vals])
+            return total, reduce(np.add, errs) + (len(vals) - 1) * _UNIT * spread
+        case Mul():
+            product = reduce(np.multiply, vals)
+            error = (len(vals) - 1) * _UNIT * np.abs(product)
+            for i, e in enumerate(errs):
+                others = reduce(np.multiply, [np.abs(v) for j, v in enumerate(vals) if j != i], 1.0)
+                error = error + _scaled(others, e)
+            return product, error
+        case Div():
+            (a, b), (ea, eb) = vals, errs
+            q = np.divide(a, b)
+            return q, _scaled(1 / b, ea) + _scaled(q / b, eb) + _UNIT * np.abs(q)
+        case Pow():
+            (b, x), (eb, ex) = vals, errs
+            p = np.power(b, x)
+            d_base = _scaled(x * np.power(b, x - 1), eb)
+            d_exp = _scaled(p * np.log(np.abs(b)), ex)
+            return p, d_base + d_exp + 2 * _UNIT * np.abs(p)
+        case Call(func=func):
+            entry = function(func)
+            y = entry.value(vals[0])
+            return y, _scaled(entry.slope(vals[0], y), errs[0]) + 2 * _UNIT * np.abs(y)
+    raise ExpressionError(f"not an expression: {node!r}")  # unreachable: every node above
+
+
+def rounding_bound(
+    expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]
+) -> tuple[float | npt.NDArray[np.float64], float | npt.NDArray[np.float64]]:
+    """The float64 value of ``expr`` and a bound of its rounding error (first order): each
+    decimal input and constant off by one rounding, each operation adding one (two for a
+    function or a power)."""
+    values = {name: np.asarray(env[name], dtype=np.float64) for name in free_variables(expr)}
+    with np.errstate(all="ignore"):
+        value, bound = _fold(expr, lambda node, kids: _bound_step(node, kids, values))
+    if np.ndim(value) > 0:
+        return np.asarray(value, dtype=np.float64), np.asarray(bound, dtype=np.float64)
+    return float(value), float(bound)
+
+
+def evaluate_key(
+    expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]
+) -> float | npt.NDArray[np.float64]:
+    """``evaluate``, with a value no larger than its own rounding-error bound returned as
+    an exact 0: the answer key's zeros are zeros (``0.1 + 0.2 - 0.3``, ``sin(pi)``,
+    ``2x - 0.6`` at x = 0.3), not 1e-17 left over from rounding."""
+    value = evaluate(expr, env)
+    _, bound = rounding_bound(expr, env)
+    with np.errstate(invalid="ignore"):
+        snapped = np.where(np.abs(value) <= bound, 0.0, value)
+    return float(snapped) if np.ndim(snapped) == 0 else np.asarray(snapped, dtype=np.float64)
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _undefined_step(node: Expr, kids: list[Any], values: Mapping[str, float]) -> Any:
+    """(value, what is undefined or None): the first node to leave the real numbers."""
+    for _, problem in kids:
+        if problem is not None:
+            return math.nan, problem
+    args = [float(v) for v, _ in kids]
+    match node:
+        case Num(value=v):
+            return v, None
+        case Var(name=name):
+            return values[name], None
+        case Const(name=name):
+            return CONSTANTS[name], None
+    value = float(_OPERATORS[type(node)](*args)) if not isinstance(node, Call) else math.nan
+    text = _clip(to_text(node))
+    if isinstance(node, Call):
+        entry = function(node.func)
+        arg = args[0]
+        if entry.domain is not None and not bool(entry.domain(arg)):
+            return (
+                math.nan,
+                f"{text} is {node.func} of {arg:.17g} ({node.func} needs {entry.needs})",
+            )
+        value = float(entry.value(arg))
+    if math.isfinite(value):
+        return value, None
+    if isinstance(node, Div) and args[1] == 0:
+        return value, f"{text} divides by zero"
+    if isinstance(node, Pow) and args[0] == 0 and args[1] < 0:
+        return value, f"{text} is 0 to a negative power (a division by zero)"
+    if isinstance(node, Pow) and args[0] < 0 and not float(args[1]).is_integer():
+        return value, f"{text} is a negative number to a power that is not a whole number"
+    return value, f"{text} is {value} (beyond float64)"
+
+
+def undefined_at(expr: Expr, env: Mapping[str, float]) -> str | None:
+    """None where ``expr`` is a finite real number at the point ``env``; else the first part
+    that is undefined there, in words: ``log(x - 3) is log of -2 (log needs a number > 0)``,
+    ``1/x divides by zero``, ``exp(x) is inf (beyond float64)``."""
+    values = {name: float(env[name]) for name in free_variables(expr)}
+    with np.errstate(all="ignore"):
+        _, problem = _fold(expr, lambda node, kids: _undefined_step(node, kids, values))
+    return cast(str | None, problem)
 
 
 def evaluate_number(
@@ -564,17 +788,21 @@ def _s_neg(a: Expr) -> Expr:
 
 
 def _s_add(terms: tuple[Expr, ...]) -> Expr:
-    const, at, rest, work = 0.0, -1, list[Expr](), list(reversed(terms))
+    const, spread, count, at = 0.0, 0.0, 0, -1
+    rest, work = list[Expr](), list(reversed(terms))
     while work:
         t = work.pop()
         if isinstance(t, Add):
             work.extend(reversed(t.terms))
         elif isinstance(t, Num):
             const, at = const + t.value, len(rest) if at < 0 else at
+            spread, count = spread + abs(t.value), count + 1
         else:
             rest.append(t)
     if not math.isfinite(const):  # overflow: leave the numbers unfolded
         return Add(terms)
+    if abs(const) <= 2 * count * _UNIT * spread:  # 0.1 + 0.2 - 0.3 is 0, not 5.6e-17
+        const = 0.0
     if const != 0:
         rest.insert(at, _num(const))  # the constant goes where the first number was
     return ZERO if not rest else rest[0] if len(rest) == 1 else Add(tuple(rest))
@@ -629,7 +857,10 @@ def _s_pow(b: Expr, x: Expr) -> Expr:
 _IDENTITIES: dict[tuple[str, Expr], Expr] = {
     ("exp", ZERO): ONE, ("log", ONE): ZERO, ("ln", ONE): ZERO, ("log", Const("e")): ONE,
     ("ln", Const("e")): ONE, ("sqrt", ZERO): ZERO, ("sqrt", ONE): ONE,
-    ("sigmoid", ZERO): Num(0.5),
+    ("sigmoid", ZERO): Num(0.5), ("sin", ZERO): ZERO, ("cos", ZERO): ONE, ("tan", ZERO): ZERO,
+    ("sinh", ZERO): ZERO, ("cosh", ZERO): ONE, ("tanh", ZERO): ZERO, ("asin", ZERO): ZERO,
+    ("arcsin", ZERO): ZERO, ("acos", ONE): ZERO, ("arccos", ONE): ZERO, ("atan", ZERO): ZERO,
+    ("arctan", ZERO): ZERO, ("abs", ZERO): ZERO,
 }  # fmt: skip
 
 
@@ -690,14 +921,7 @@ def diff(expr: Expr, var: str, *, max_nodes: int = MAX_DIFF_NODES) -> Expr:
                     return Mul((node, dg)) if f == Const("e") else Mul((node, Call("log", f), dg))
                 return Mul((node, Add((Mul((dg, Call("log", f))), Div(Mul((g, df)), f)))))
             case Call(func=func, arg=u):
-                du = cast(Expr, d[0])
-                if func == "exp":
-                    return Mul((node, du))
-                if func in ("log", "ln"):
-                    return Div(du, u)
-                if func == "sqrt":
-                    return Div(du, Mul((Num(2.0), node)))
-                return Mul((node, Add((ONE, Neg(node))), du))  # sigmoid
+                return function(func).derivative(node, u, cast(Expr, d[0]))
         return None
 
     result = simplify(_fold(expr, step) or ZERO)

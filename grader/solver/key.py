@@ -9,12 +9,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from grader.errors import RubricError
 from grader.rubric.models import (
     Answer,
     CompositionAnswer,
     FunctionsProblem,
     GradientAnswer,
     Grading,
+    HessianAnswer,
     JacobianAnswer,
     NetworkAnswer,
     NetworkProblem,
@@ -24,13 +26,15 @@ from grader.rubric.models import (
 from grader.solver.functions import (
     Expressions,
     ParsedFunction,
+    answer_problem,
     build_functions,
     composition_node,
+    hessian_node,
     jacobian_node,
     value_node,
 )
 from grader.solver.graph import Graph, Value
-from grader.solver.network import NetworkVariant, build_network, node_name
+from grader.solver.network import NetworkSpec, NetworkVariant, answer_node_name, build_network
 
 __all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
 
@@ -112,31 +116,45 @@ def to_plain(value: Value) -> Any:
     return array.tolist() if array.ndim else float(array)
 
 
+@dataclass(frozen=True)
+class Problems:
+    """What the graph was built from: each network as layers, each function parsed."""
+
+    networks: dict[str, NetworkSpec]
+    functions: dict[str, dict[str, ParsedFunction]]
+
+    def __getitem__(self, name: str) -> dict[str, ParsedFunction]:
+        return self.functions[name]
+
+
 def build_graph(
     rubric: Rubric, variants: dict[str, NetworkVariant] | None = None
-) -> tuple[Graph, dict[str, dict[str, ParsedFunction]]]:
+) -> tuple[Graph, Problems]:
     """The graph of every problem; ``variants`` builds named network problems wrong."""
     graph = Graph()
+    networks: dict[str, NetworkSpec] = {}
     functions: dict[str, dict[str, ParsedFunction]] = {}
     for name, problem in rubric.problems.items():
         if isinstance(problem, NetworkProblem):
-            build_network(graph, name, problem, (variants or {}).get(name))
+            networks[name] = build_network(graph, name, problem, (variants or {}).get(name))
         elif isinstance(problem, FunctionsProblem):
             functions[name] = build_functions(graph, name, problem)
-    return graph, functions
+    return graph, Problems(networks, functions)
 
 
-def answer_node(
-    graph: Graph, functions: dict[str, dict[str, ParsedFunction]], answer: Answer
-) -> str:
+def answer_node(graph: Graph, problems: Problems, answer: Answer) -> str:
     """The graph node an answer asks for (adding point-wise nodes as needed)."""
     if isinstance(answer, NetworkAnswer):
-        return node_name(answer.problem, answer.quantity, answer.example)
-    parsed = functions[answer.problem]
+        return answer_node_name(problems.networks[answer.problem], answer)
+    parsed = problems.functions[answer.problem]
     if isinstance(answer, GradientAnswer):
         return f"{answer.problem}.gradient[{answer.function}]"
     if isinstance(answer, JacobianAnswer):
         return jacobian_node(
+            graph, answer.problem, answer.function, parsed[answer.function], answer.at
+        )
+    if isinstance(answer, HessianAnswer):
+        return hessian_node(
             graph, answer.problem, answer.function, parsed[answer.function], answer.at
         )
     if isinstance(answer, ValueAnswer):
@@ -154,13 +172,22 @@ def answer_node(
     raise TypeError(f"unknown answer kind {type(answer).__name__}")  # unreachable: validated
 
 
-def solve(rubric: Rubric) -> AnswerKey:
-    """Compute every answer the rubric names, from its parameters alone."""
-    graph, functions = build_graph(rubric)
+def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
+    """Compute every answer the rubric names, from its parameters alone.
+
+    A point outside the domain of what an answer asks for (``log`` of a negative there, a
+    division by zero) refuses the rubric: ``RubricError`` naming ``source``, the answer's
+    key path, the function, the point and what is undefined."""
+    graph, problems = build_graph(rubric)
+    for index, answer in enumerate(rubric.answers):
+        if not isinstance(answer, NetworkAnswer | GradientAnswer):
+            problem = answer_problem(problems.functions[answer.problem], answer)
+            if problem is not None:
+                raise RubricError(problem, path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
     for answer in rubric.answers:
-        node = answer_node(graph, functions, answer)
+        node = answer_node(graph, problems, answer)
         expected = graph.evaluate(node, memo=memo)
         entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
     return AnswerKey(rubric, graph, entries)

@@ -49,7 +49,7 @@ class VariantKeys:
 def answer_key(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
     """The key to grade with: the plain key, or the template's with its variants."""
     if rubric.variants is None:
-        return solve(rubric)
+        return solve(rubric, source=source)
     keys = VariantKeys(rubric, source=source)
     return replace(keys.template.key, per_student=keys)
 
@@ -68,7 +68,7 @@ def student_key(rubric: Rubric, student: str | None, *, source: str = "<rubric>"
     if rubric.variants is None:
         if student is not None:
             raise UsageError(f"{source}: --student: the rubric has no variants block")
-        return solve(rubric)
+        return solve(rubric, source=source)
     if student is None:
         raise UsageError(
             f"{source}: the rubric draws its numbers per student: give --student ID "

@@ -71,7 +71,7 @@ class Template:
         self.variants = rubric.variants
         self.source = source
         self.data = plain_data(rubric)
-        self.key = solve(validate_rubric(self.data, source=source))
+        self.key = solve(validate_rubric(self.data, source=source), source=source)
 
     def normalise(self, student_id: str) -> str:
         return normalise_student_id(
@@ -90,7 +90,7 @@ class Template:
             drawn = draw_values(self.variants, self.data, student, attempt)
             data = apply(self.variants, self.data, drawn)
             source = f"{self.source} (variant of student {student!r})"
-            key = solve(validate_rubric(data, source=source))
+            key = solve(validate_rubric(data, source=source), source=source)
             found = degenerate(key, self.key, data)
             if found is None:
                 return Variant(student, attempt, drawn, data, key)

@@ -11,7 +11,7 @@ ancestors replaced by the student's values, the second on the same graph built w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,41 +21,74 @@ from grader.memo import Memo, Table
 from grader.rubric.models import NetworkAnswer, NetworkProblem
 from grader.solver.graph import Graph, Value
 from grader.solver.key import AnswerKey, Expressions, build_graph
-from grader.solver.network import NetworkVariant
+from grader.solver.network import NetworkSpec, NetworkVariant, network_spec
 
-MistakeName = Literal[
-    "loss_half",
-    "no_bias",
-    "bias_entries",
-    "hidden_sigma",
-    "hidden_one",
-    "output_sigma",
-    "output_one",
-    "dyhat_dz",
+MistakeCode = Literal[
+    "factor_two",
+    "missing_bias",
+    "wrong_derivative",
+    "weights_transposed",
+    "step_uphill",
+    "no_step",
+    "mean_for_sum",
 ]
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A mistake of method: its diagnosis code and the network it builds."""
+    """A mistake of method: its diagnosis code and the network it builds.
 
-    name: MistakeName
-    code: Literal["factor_two", "missing_bias", "wrong_derivative"]
+    ``name`` says which (``loss_half``, ``hidden_wrong:tanh``, ``output_one``,
+    ``transposed:2``, ...): the part after ``:`` names the activation or layer."""
+
+    name: str
+    code: MistakeCode
     variant: NetworkVariant
-    sigmoid_output_only: bool = False
+
+    @property
+    def detail(self) -> str:
+        return self.name.partition(":")[2]
 
 
-MISTAKES = (
-    Mistake("loss_half", "factor_two", NetworkVariant(flip_half=True)),
-    Mistake("no_bias", "missing_bias", NetworkVariant(no_bias=True)),
-    Mistake("bias_entries", "missing_bias", NetworkVariant(drop_bias_entries=True)),
-    Mistake("hidden_sigma", "wrong_derivative", NetworkVariant(hidden_prime="sigma")),
-    Mistake("hidden_one", "wrong_derivative", NetworkVariant(hidden_prime="one")),
-    Mistake("output_sigma", "wrong_derivative", NetworkVariant(output_prime="sigma"), True),
-    Mistake("output_one", "wrong_derivative", NetworkVariant(output_prime="one"), True),
-    Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")),
-)
-"""Every mistake of method recognised, in the order they are tried."""
+def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
+    """Every mistake of method these networks can show, in the order they are tried:
+    the loss's ½ (squared loss), the bias, each hidden activation's wrong derivative and
+    the derivative left out, the output's, ∂ŷ/∂z, a square layer used transposed, and
+    the training step's."""
+    found = [Mistake("loss_half", "factor_two", NetworkVariant(flip_half=True))]
+    found.append(Mistake("no_bias", "missing_bias", NetworkVariant(no_bias=True)))
+    found.append(Mistake("bias_entries", "missing_bias", NetworkVariant(drop_bias_entries=True)))
+    hidden = [layer.activation for spec in networks for layer in spec.layers[:-1]]
+    kinds = list(dict.fromkeys(each.name for each in hidden if each.wrong is not None))
+    for kind in kinds:
+        only = kind if len(kinds) > 1 else None  # one kind: every hidden layer has it
+        variant = NetworkVariant(hidden_prime="wrong", hidden_activation=only)
+        found.append(Mistake(f"hidden_wrong:{kind}", "wrong_derivative", variant))
+    if any(each.name != "linear" for each in hidden):
+        found.append(Mistake("hidden_one", "wrong_derivative", NetworkVariant(hidden_prime="one")))
+    outputs = {spec.layers[-1].activation.name for spec in networks} - {"linear"}
+    if outputs:
+        hows: tuple[Literal["wrong"], Literal["one"]] = ("wrong", "one")
+        for how in hows:
+            variant = NetworkVariant(output_prime=how)
+            found.append(Mistake(f"output_{how}", "wrong_derivative", variant))
+    found.append(Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")))
+    depth = max(spec.depth for spec in networks)
+    for layer in range(1, depth + 1):
+        square = any(
+            spec.depth >= layer
+            and spec.layers[layer - 1].W.ndim == 2
+            and spec.layers[layer - 1].W.shape[0] == spec.layers[layer - 1].W.shape[1]
+            for spec in networks
+        )
+        if square and any(not spec.shorthand for spec in networks):
+            variant = NetworkVariant(transposed_layer=layer)
+            found.append(Mistake(f"transposed:{layer}", "weights_transposed", variant))
+    if any(spec.training is not None for spec in networks):
+        found.append(Mistake("step_uphill", "step_uphill", NetworkVariant(step="uphill")))
+        found.append(Mistake("no_step", "no_step", NetworkVariant(step="none")))
+        found.append(Mistake("mean_for_sum", "mean_for_sum", NetworkVariant(step="other_batch")))
+    return tuple(found)
 
 
 class Recomputer:
@@ -161,17 +194,14 @@ def for_key(key: AnswerKey, memo: Memo) -> KeyGraphs:
 
 def _build(key: AnswerKey) -> KeyGraphs:
     networks = {
-        name: problem
+        name: network_spec(name, problem)
         for name, problem in key.rubric.problems.items()
         if isinstance(problem, NetworkProblem)
     }
     asked = any(isinstance(entry.answer, NetworkAnswer) for entry in key)
     mistakes: list[tuple[Mistake, Recomputer]] = []
     if networks and asked:
-        any_sigmoid = any(problem.output == "sigmoid" for problem in networks.values())
-        for mistake in MISTAKES:
-            if mistake.sigmoid_output_only and not any_sigmoid:
-                continue
+        for mistake in mistakes_for(list(networks.values())):
             graph, _ = build_graph(key.rubric, {name: mistake.variant for name in networks})
             mistakes.append((mistake, Recomputer(graph)))
     return KeyGraphs(key, Recomputer(key.graph), tuple(mistakes), earlier_answers(key))

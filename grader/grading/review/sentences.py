@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from grader.grading.compare import describe
 from grader.grading.display import entry_label
 from grader.grading.review.diagnosis import Alternative, indices
+from grader.rubric.activations import ACTIVATIONS
 from grader.rubric.models import NetworkAnswer, NetworkProblem, Rubric
 from grader.solver.key import KeyEntry
 
@@ -28,13 +29,16 @@ _SYMBOL = {
     "loss": "loss",
 }
 
-_DERIVATIVE = {
-    "hidden_sigma": "uses σ where the hidden units' derivative σ′ = σ(1 − σ) belongs",
-    "hidden_one": "leaves out the hidden units' derivative σ′ = σ(1 − σ) in the chain rule",
-    "output_sigma": "uses σ where the sigmoid output's derivative ŷ(1 − ŷ) belongs",
-    "output_one": "leaves out the sigmoid output's derivative ŷ(1 − ŷ) in the chain rule",
-    "dyhat_dz": "uses z_j for ∂ŷ/∂z_j, which is the weight v_j",
-}
+_SYMBOL.update(
+    {
+        "preactivation": "pre-activations a",
+        "activation": "activations h",
+        "delta": "δ = ∂L/∂a",
+        "W_after": "weights after the step",
+        "v_after": "output weights after the step",
+        "loss_after": "loss after the step",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -187,10 +191,96 @@ def _missing_bias(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
 
 
 def _wrong_derivative(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    mistake = finding.alternative.mistake
+    what = _derivative_words(mistake.name if mistake else "", entry, rubric)
+    return f"Your {label(entry)} {what}{_given(finding)}."
+
+
+def _activations(problem: object) -> tuple[list[str], str]:
+    """The hidden layers' activations and the output's of a network problem."""
+    if not isinstance(problem, NetworkProblem):
+        return [], "linear"
+    if problem.layers is None:
+        return ["sigmoid"], problem.output or "linear"
+    return [layer.activation for layer in problem.layers[:-1]], problem.layers[-1].activation
+
+
+def _derivative_words(name: str, entry: KeyEntry, rubric: Rubric) -> str:
+    """What the wrong derivative is, in the table's symbols for this problem."""
+    hidden, output = _activations(rubric.problems.get(entry.answer.problem))
+    kind, _, detail = name.partition(":")
+    if kind == "hidden_wrong":
+        act = ACTIVATIONS[detail]
+        return (
+            f"uses {act.wrong_text} where the hidden units' derivative "
+            f"{act.derivative_text} belongs"
+        )
+    if kind == "hidden_one":
+        kinds = [ACTIVATIONS[each] for each in dict.fromkeys(hidden) if each != "linear"]
+        words = " and ".join(act.derivative_text for act in kinds) or "f′"
+        return f"leaves out the hidden units' derivative {words} in the chain rule"
+    act = ACTIVATIONS[output]
+    if kind == "output_wrong":
+        return (
+            f"uses {act.wrong_text} where the {act.name} output's derivative "
+            f"{act.output_derivative_text} belongs"
+        )
+    if kind == "output_one":
+        return (
+            f"leaves out the {act.name} output's derivative {act.output_derivative_text} "
+            "in the chain rule"
+        )
+    if kind == "dyhat_dz":
+        return "uses z_j for ∂ŷ/∂z_j, which is the weight v_j"
+    return "uses a wrong derivative in one step"
+
+
+def _weights_transposed(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     del rubric
     mistake = finding.alternative.mistake
-    what = _DERIVATIVE.get(mistake.name if mistake else "", "uses a wrong derivative in one step")
-    return f"Your {label(entry)} {what}{_given(finding)}."
+    layer = mistake.detail if mistake else "?"
+    return (
+        f"Your {label(entry)} is what layer {layer}'s weights give used transposed"
+        f"{_given(finding)}: row j of W holds unit j's weights (w_j0 bias, w_j1, …), "
+        "so a_j = w_j0 + Σ_k w_jk·h_k."
+    )
+
+
+def _step_uphill(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    return (
+        f"Your {label(entry)} steps uphill{_given(finding)}: gradient descent subtracts "
+        "the gradient, W − η·∂L/∂W, not W + η·∂L/∂W."
+    )
+
+
+def _no_step(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    return (
+        f"Your {label(entry)} is the weights before the step{_given(finding)}: apply "
+        "W − η·∂L/∂W to every weight."
+    )
+
+
+def _mean_for_sum(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    problem = rubric.problems.get(entry.answer.problem)
+    training = problem.training if isinstance(problem, NetworkProblem) else None
+    asked = training.batch if training else "sum"
+    used = "mean" if asked == "sum" else "sum"
+    return (
+        f"Your {label(entry)} steps along the {used} of the per-example gradients"
+        f"{_given(finding)}; this training step uses their {asked}."
+    )
+
+
+def _learning_rate(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    problem = rubric.problems.get(entry.answer.problem)
+    training = problem.training if isinstance(problem, NetworkProblem) else None
+    eta = f" η = {training.learning_rate:g}" if training else ""
+    return (
+        f"Your {label(entry)} is a step along the right gradient with another step "
+        f"size{_given(finding)}: use the learning rate{eta}."
+    )
 
 
 def _other_answer(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
@@ -222,6 +312,11 @@ _SENTENCES = {
     "wrong_derivative": _wrong_derivative,
     "other_answer": _other_answer,
     "too_coarse": _too_coarse,
+    "weights_transposed": _weights_transposed,
+    "step_uphill": _step_uphill,
+    "no_step": _no_step,
+    "mean_for_sum": _mean_for_sum,
+    "learning_rate": _learning_rate,
 }
 
 
