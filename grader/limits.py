@@ -38,6 +38,10 @@ class Limits:
     """Deepest nesting of folders searched for the answers file in one student's folder."""
     max_warnings: int = 10
     """Most unknown (or renamed) answer ids listed one by one in a submission's warnings."""
+    max_seconds_per_submission: int = 10
+    """Longest time, in seconds, reading one file may take, and grading one submission:
+    beyond it that submission is an error row saying so, and the class goes on (0: no
+    limit; ``grader.deadline`` says what the timer can interrupt)."""
     # reading answers (grader.intake.values, grader.intake.numbers)
     max_answer_text: int = 100_000
     """Longest text of one answer (a CSV cell or a JSON string), in characters."""

@@ -113,7 +113,8 @@ def test_carried_forward_credit_is_entry_by_entry(hw_key: AnswerKey) -> None:
     item = grade(hw_key, {"q1.yhat": yhat, "q1c.dL_dyhat": dl}).item("q1c.dL_dyhat")
     assert item.diagnoses == ("ecf",)
     assert item.score == pytest.approx(6 * 2 / 3)
-    assert "entry 2" in item.message.lower() and "entry 3" in item.message
+    assert "Example 2 is right given your answer to q1.yhat" in item.message
+    assert "off: example 2 and example 3" in item.message
 
 
 def test_one_slip_among_carried_forward_entries_costs_only_that_entry(hw_key: AnswerKey) -> None:

@@ -76,7 +76,7 @@ def test_one_flipped_entry_is_named_and_the_rest_keep_their_credit(hw_key: Answe
     matrix[2, 1] *= -1
     item = answer(hw_key, "q1c.dW.x3", matrix)
     assert item.diagnoses == ("sign_flip",)
-    assert "row 3 col 2 has the right size but the wrong sign" in item.message.lower()
+    assert "∂L/∂w₃₁ has the right size but the wrong sign" in item.message
     assert item.score == pytest.approx(8 * 8 / 9)
 
 
@@ -96,19 +96,19 @@ def test_the_seeds_decimal_slip_is_power_of_ten_on_those_entries_only(hw_key: An
     item = grade(hw_key, data["answers"]).item("q2d.dW")
     assert item.diagnoses == ("power_of_ten",)
     assert item.wrong_entries == ((0, 0), (0, 1))
-    assert "row 1 col 1 (10 times too large)" in item.message
-    assert "row 1 col 2 (10 times too large)" in item.message
-    assert "row 1 col 3" not in item.message
+    assert "∂L/∂w₁₀ (10 times too large)" in item.message
+    assert "∂L/∂w₁₁ (10 times too large)" in item.message
+    assert "∂L/∂w₁₂" not in item.message
     assert item.score == pytest.approx(4 * 7 / 9)
 
 
 def test_one_slipped_decimal_point_names_only_that_entry(hw_key: AnswerKey) -> None:
-    """The slip in entry (0, 0) alone: power_of_ten on row 1 col 1 and nothing else."""
+    """The slip in entry (0, 0) alone: power_of_ten on ∂L/∂w₁₀ and nothing else."""
     matrix = expected(hw_key, "q2d.dW")
     matrix[0, 0] *= 10
     item = answer(hw_key, "q2d.dW", matrix)
     assert (item.diagnoses, item.wrong_entries) == (("power_of_ten",), ((0, 0),))
-    assert "row 1 col 1" in item.message and "row 1 col 2" not in item.message
+    assert "∂L/∂w₁₀" in item.message and "∂L/∂w₁₁" not in item.message
 
 
 @pytest.mark.parametrize("k", [-3, -1, 2])

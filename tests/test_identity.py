@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from grader.intake.identity import canonical_id, fallback_id, looks_like_placeho
 from grader.intake.readers import read_entry, read_file
 from grader.intake.submission import Unreadable
 from grader.integrations.roster import Roster, RosterStudent, match_roster
+from grader.limits import Limits
 from grader.run.batch import grade_path
 from grader.run.output import feedback_stem
 
@@ -578,3 +580,42 @@ def test_merge_refuses_a_shard_graded_with_another_rubric_of_the_same_answer_ids
     assert not (tmp_path / "m" / "gradebook.csv").exists()
     done = runner.invoke(app, ["merge", shards[0], "--rubric", HW, "--out", str(tmp_path / "m")])
     assert done.exit_code == 0
+
+
+# --- a time limit per submission -----------------------------------------------------------
+
+SLOW_TERMS = 100_000
+"""An expression answer this long takes some 12 s to grade with its caps raised (caps the
+instructor may raise), far beyond the 1 s limit the test sets."""
+
+
+def _slow_class(folder: Path) -> Limits:
+    folder.mkdir()
+    slow = "+".join(f"{n % 97}*x*y" for n in range(SLOW_TERMS))
+    _answers(folder / "ann")
+    _answers(folder / "slow", answers={**PERFECT, "q2a.grad_f": [slow, "y"]})
+    _answers(folder / "zed")
+    big = 10**8
+    return Limits(
+        max_seconds_per_submission=1,
+        max_answer_text=big,
+        max_expression_length=big,
+        max_expression_nodes=big,
+    )
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_submission_over_the_time_limit_gets_an_error_row_and_the_class_goes_on(
+    tmp_path: Path, hw_key: AnswerKey, jobs: int
+) -> None:
+    """One slow submission held up the class (and --jobs waited on its worker): over
+    Limits.max_seconds_per_submission it is an error row saying so, everyone else is
+    graded, with one process or several. Budget: the whole class in under 6 s."""
+    limits = _slow_class(tmp_path / "class")
+    start = time.perf_counter()
+    report = grade_path(tmp_path / "class", hw_key, tmp_path / "out", jobs=jobs, limits=limits)
+    assert time.perf_counter() - start < 6
+    rows = _gradebook(tmp_path / "out")
+    assert rows["slow"]["status"].startswith("grading took more than 1 s")
+    assert float(rows["ann"]["total"]) == float(rows["zed"]["total"]) == 100
+    assert report.exit_code == 1

@@ -715,7 +715,9 @@ def test_a_stack_of_matrices_is_answerable_as_json_and_as_a_csv_cell() -> None:
     wrong = value.copy()
     wrong[1, 0, 2] *= 1.5
     item = grade_submission(Submission("s", "test", {"dW.all": wrong.tolist()}), key).item("dW.all")
-    assert item.status == "partial" and "example 2 row 1 col 3" in item.message
+    assert (
+        item.status == "partial" and "∂L/∂w₁₂ (layer 1, example 2)" in item.message
+    )  # row 1, column 3 of example 2
 
 
 def test_grader_key_prints_a_stack_of_matrices(tmp_path: Any) -> None:

@@ -5,13 +5,18 @@ Each mode accepts a closed interval around the *expected* value e (never the stu
 1e-12·max(|a|, |e|) so that a value sitting exactly on it is not refused for binary
 floating-point rounding (0.51 vs 0.5 at rtol 0.02, say). NaN and infinite answers are never
 accepted.
+
+Weights after a training step (``W_after``, ``v_after``: entries with a ``start``) must
+also be nearer to the exact value than to the starting weight, ``|a − e| < |a − w₀|``,
+so that a student who never takes the step earns nothing however small the step; where
+the exact change is zero (e = w₀) the tolerance alone decides.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +25,15 @@ from grader.rubric.models import RelativeTolerance, SigFigsTolerance
 from grader.rubric.tolerance import ToleranceSpec, allowed_error
 from grader.solver.key import Expressions, KeyEntry
 
-__all__ = ["Criterion", "ToleranceSpec", "allowed_error", "criterion", "criterion_of", "within"]
+__all__ = [
+    "Criterion",
+    "ToleranceSpec",
+    "accepted",
+    "allowed_error",
+    "criterion",
+    "criterion_of",
+    "within",
+]
 
 Array = NDArray[np.float64]
 
@@ -38,6 +51,25 @@ def within(tolerance: ToleranceSpec, answer: Array, expected: Array) -> NDArray[
     return np.asarray(ok & np.isfinite(a), dtype=np.bool_)
 
 
+def accepted(entry: KeyEntry, answer: Array) -> NDArray[np.bool_]:
+    """Entry by entry: is the answer accepted for this key entry (its tolerance, and for
+    weights after training, nearer to the exact value than to the starting weight)?"""
+    ok = within(entry.grading.tolerance, answer, entry.expected)
+    if entry.start is None:
+        return ok
+    return np.asarray(ok & nearer_than_start(answer, entry.expected, entry.start), dtype=np.bool_)
+
+
+def nearer_than_start(answer: Array, expected: Array, start: Array) -> NDArray[np.bool_]:
+    """Where the answer is nearer to the exact value than to the starting weight, or the
+    exact change is zero."""
+    a = np.asarray(answer, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    w = np.asarray(start, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.asarray((np.abs(a - e) < np.abs(a - w)) | (e == w), dtype=np.bool_)
+
+
 @dataclass(frozen=True, eq=False)
 class Criterion:
     """What answers to one key entry are compared against: its expected numbers and the
@@ -52,6 +84,8 @@ class Criterion:
     """``allowed`` in the entry's shape (read-only)."""
     floor: float
     """The allowed error at 0: the tolerance's absolute floor."""
+    start: tuple[float, ...] | None = None
+    """Weights after training: the starting weights, row by row (see the module)."""
 
     def accepts(self, answer: Sequence[float]) -> list[bool]:
         """``within`` for an answer of the entry's own shape, flat, row by row."""
@@ -60,9 +94,15 @@ class Criterion:
         # cost about 20 µs a call: the same IEEE operations in the same order, on floats
         # (held equal to ``within`` by tests/test_fast_paths.py).
         isfinite = math.isfinite
-        return [
+        found = [
             isfinite(x) and abs(x - y) <= bound + _ROUNDING_SLACK * max(abs(x), abs(y))
             for x, y, bound in zip(answer, self.expected, self.allowed, strict=True)
+        ]
+        if self.start is None:
+            return found
+        return [
+            ok and (abs(x - y) < abs(x - w) or y == w)
+            for ok, x, y, w in zip(found, answer, self.expected, self.start, strict=True)
         ]
 
 
@@ -83,7 +123,11 @@ def criterion(entry: KeyEntry) -> Criterion:
     worked out. (Not remembered: an answer is compared only when it is first graded,
     ``grader.grading.grade``, and keeping criteria measured no faster.)"""
     expected = () if isinstance(entry.expected, Expressions) else entry.expected
-    return criterion_of(entry.grading.tolerance, np.asarray(expected))
+    found = criterion_of(entry.grading.tolerance, np.asarray(expected))
+    if entry.start is not None:
+        start = tuple(np.asarray(entry.start, dtype=np.float64).ravel().tolist())
+        found = replace(found, start=start)
+    return found
 
 
 def describe(tolerance: ToleranceSpec) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from grader.errors import AnswerError
 from grader.grading import compare
-from grader.grading.display import entry_label, shown
+from grader.grading.display import entry_name, shown, summarised
 from grader.grading.results import ItemResult, ItemStatus, StudentResult
 from grader.grading.review.analysis import reconsider
 from grader.grading.score import item_score, item_status, total_score
@@ -30,6 +31,7 @@ from grader.intake.values import (
 )
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import Memo, Table
+from grader.rubric.models import Rubric
 from grader.solver import expr
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
@@ -66,7 +68,9 @@ def grade_submission(
         graded.append((item, entry))
     # what is right or missing needs no second look (the common case, without a call)
     items = tuple(
-        item if item.status in _SETTLED else reconsider(item, entry, values, key, limits, memo)
+        item
+        if item.status in _SETTLED
+        else _hinted(reconsider(item, entry, values, key, limits, memo), entry)
         for item, entry in graded
     )
     return StudentResult(
@@ -81,6 +85,14 @@ def grade_submission(
 
 
 _SETTLED = frozenset({"correct", "missing"})
+
+
+def _hinted(item: ItemResult, entry: KeyEntry) -> ItemResult:
+    """A wrong answer's message followed by the rubric's ``hint`` for it, if any."""
+    hint = entry.answer.hint
+    if hint is None or item.status not in ("partial", "incorrect") or item.score >= item.max_score:
+        return item
+    return replace(item, message=f"{item.message} Hint: {hint}".strip())
 
 
 def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
@@ -183,7 +195,7 @@ def grade_item(
     except AnswerError as error:
         return ItemResult(score=0.0, status="unreadable", message=error.detail, **base), None
     fractions = entry_credit(entry, value)
-    item = score_from_entries(entry, fractions, value, base)
+    item = score_from_entries(entry, fractions, value, base, key.rubric)
     return item, value
 
 
@@ -214,12 +226,16 @@ def entry_credit(entry: KeyEntry, value: StudentValue) -> list[bool]:
         return [False] * entry.size
     if value.shape == entry.shape:  # always, as read: the key's own allowed errors
         return compare.criterion(entry).accepts(value.ravel().tolist())
-    accepted = compare.within(entry.grading.tolerance, value, entry.expected)
+    accepted = compare.accepted(entry, value)
     return [bool(flag) for flag in accepted.ravel()]
 
 
 def score_from_entries(
-    entry: KeyEntry, accepted: list[bool], value: StudentValue, base: dict[str, Any]
+    entry: KeyEntry,
+    accepted: list[bool],
+    value: StudentValue,
+    base: dict[str, Any],
+    rubric: Rubric,
 ) -> ItemResult:
     credit = [1.0 if flag else 0.0 for flag in accepted]
     score = item_score(entry.answer.points, credit, entry.grading.partial_credit)
@@ -233,7 +249,7 @@ def score_from_entries(
         if status != "correct"
         else ()  # most answers are right: no need to look for wrong entries
     )
-    message = _message(entry, status, wrong, len(accepted), value)
+    message = _message(entry, rubric, status, wrong, len(accepted), value)
     return ItemResult(
         score=score,
         status=status,
@@ -246,6 +262,7 @@ def score_from_entries(
 
 def _message(
     entry: KeyEntry,
+    rubric: Rubric,
     status: ItemStatus,
     wrong: Sequence[tuple[int, ...]],
     total: int,
@@ -253,8 +270,8 @@ def _message(
 ) -> str:
     if status == "correct":
         return "Correct."
+    names = summarised([entry_name(entry, rubric, index) for index in wrong])
     if isinstance(value, StudentExpressions):
-        names = ", ".join(f"entry {index[0] + 1}" for index in wrong)
         return f"Not equivalent to the expected expression: {names}."
     non_finite = not np.all(np.isfinite(value))
     rule = compare.describe(entry.grading.tolerance)
@@ -262,9 +279,10 @@ def _message(
         if non_finite:
             return "Not a finite number."
         return f"Not {rule}."
-    where = ", ".join(entry_label(index) for index in wrong)
     extra = " (some are not finite numbers)" if non_finite else ""
-    return f"{total - len(wrong)} of {total} entries are right; off{extra}: {where} (not {rule})."
+    if len(wrong) == total:
+        return f"None of the {total} entries is right{extra} (not {rule})."
+    return f"{total - len(wrong)} of {total} entries are right; off{extra}: {names} (not {rule})."
 
 
 def equivalent(

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from grader.deadline import Overtime, within
 from grader.errors import SubmissionError
 from grader.intake.identity import (
     canonical_id,
@@ -278,9 +279,21 @@ def read_entry(
     named_by = None if lms is None else lms.describe()
     try:
         file = answers_file(location, limits=limits) if folder_id is not None else location
-        read = read_file(file, known_ids, student_id=student_id, limits=limits, named_by=named_by)
+        with within(limits.max_seconds_per_submission):
+            read = read_file(
+                file, known_ids, student_id=student_id, limits=limits, named_by=named_by
+            )
     except SubmissionError as error:
         read = [Unreadable(student_id or stem_id(location, limits), str(location), error.detail)]
+    except Overtime:
+        read = [
+            Unreadable(
+                student_id or stem_id(location, limits),
+                str(location),
+                f"reading the file took more than {limits.max_seconds_per_submission} s "
+                "(Limits.max_seconds_per_submission): not graded",
+            )
+        ]
     if lms is None:
         return read
     note = f"{LMS_DOWNLOAD}: read as {lms.describe()}, the student its name gives"

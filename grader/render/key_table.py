@@ -23,7 +23,7 @@ def render_key_table(key: AnswerKey) -> str:
 def _value_lines(value: object) -> list[str]:
     if isinstance(value, Expressions):
         return ["(" + ", ".join(value.texts) + ")"]
-    array = np.asarray(value, dtype=np.float64)
+    array = np.asarray(value, dtype=np.float64) + 0.0  # + 0.0: an exact zero prints as 0, not -0
     if array.ndim == 0:
         return [f"{float(array):.6g}"]
     if array.ndim == 1:

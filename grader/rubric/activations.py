@@ -83,6 +83,10 @@ class Activation:
     wrong_text: str = ""
     """The wrong derivative in words for feedback ('σ' in 'uses σ where σ′ belongs')."""
     output_only: bool = False
+    wrong_zeros: bool = False
+    """The wrong derivative is exactly 0 where the right one is not (ReLU's step on the
+    wrong side, softmax's diagonal off the target class): grading takes those zeros as
+    evidence of the mistake."""
 
     def derivative(self, a: Array, h: Array) -> Array:
         """f′ at a, elementwise: the stable form where h is f(a) (the key's own
@@ -96,9 +100,12 @@ class Activation:
 
     def backward(self, a: Array, h: Array, upstream: Array, how: str = "correct") -> Array:
         """∂L/∂a from ∂L/∂h (``upstream``): J_f(a)ᵀ·upstream. ``how``: ``correct``,
-        ``wrong`` (the common wrong derivative) or ``one`` (the derivative left out)."""
+        ``wrong`` (the common wrong derivative), ``one`` (the derivative left out) or
+        ``preactivation`` (the derivative's form in h = f(a) written with a for h)."""
         if how == "one":
             return np.asarray(upstream * 1.0, dtype=np.float64)
+        if how == "preactivation" and self.from_output is not None:
+            return np.asarray(upstream * self.from_output(a), dtype=np.float64)
         if how == "wrong" and self.wrong is not None:
             return np.asarray(upstream * self.wrong(a, h), dtype=np.float64)
         if self.prime is None:  # softmax: J = diag(h) − h hᵀ
@@ -141,6 +148,7 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda h: np.asarray(np.where(h > 0, 1.0, 0.0), dtype=np.float64),
             wrong=lambda a, h: 1.0 - _step(a),
             wrong_text="the step on the wrong side of 0 (1 where a ≤ 0)",
+            wrong_zeros=True,
         ),
         Activation("linear", "identity", "1", "1", lambda a: a * 1.0, _ones, _ones),
         Activation(
@@ -154,6 +162,7 @@ ACTIVATIONS: dict[str, Activation] = {
             wrong=lambda a, h: np.asarray(h * (1.0 - h), dtype=np.float64),
             wrong_text="only its diagonal ŷ_k(1 − ŷ_k)",
             output_only=True,
+            wrong_zeros=True,
         ),
     )
 }

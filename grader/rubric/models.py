@@ -87,6 +87,13 @@ DiagnosisCode = Literal[
     "no_step",
     "mean_for_sum",
     "learning_rate",
+    "misordered",
+    "sum_for_mean",
+    "constant_multiple",
+    "missing_input_factor",
+    "preactivation_for_activation",
+    "wrong_point",
+    "chain_order",
 ]
 
 
@@ -270,6 +277,18 @@ class _AnswerBase(_Strict):
         default_factory=GradingOverride, description="Overrides of the rubric's defaults."
     )
     title: str | None = Field(None, description="Short description shown in feedback.")
+    entries: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="The names of the answer's entries, row by row, as the homework writes "
+        "them (e.g. ['∂L/∂v0', '∂L/∂v1']); feedback names entries by them. Default: the "
+        "homework's notation for the quantity (∂L/∂w₁₂, example 2, ∂F₁/∂y).",
+    )
+    hint: str | None = Field(
+        None,
+        min_length=1,
+        description="A sentence (or a link to lecture notes) shown with a wrong answer.",
+    )
 
 
 class NetworkAnswer(_AnswerBase):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from grader.deadline import Overtime, within
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
@@ -45,7 +46,8 @@ def grade_all(
     what grading remembers, ``grader.memo``; by default, for these submissions). Each
     student is graded against their own key (``AnswerKey.for_student``: their variant,
     for a rubric with variants); a student whose variant cannot be drawn gets a row
-    saying why, and the batch goes on."""
+    saying why, and the batch goes on; so does one whose grading takes longer than
+    ``limits.max_seconds_per_submission`` (``grader.deadline``)."""
     memo = Memo() if memo is None else memo
     for submission in submissions:
         try:
@@ -56,8 +58,19 @@ def grade_all(
             continue
         if isinstance(submission, Unreadable):
             yield unreadable_result(submission, own)
-        else:
-            yield grade_submission(submission, own, limits=limits, memo=memo)
+            continue
+        try:
+            with within(limits.max_seconds_per_submission):
+                result = grade_submission(submission, own, limits=limits, memo=memo)
+        except Overtime:
+            why = (
+                f"grading took more than {limits.max_seconds_per_submission} s "
+                "(Limits.max_seconds_per_submission): not graded; the rest of the class is"
+            )
+            result = unreadable_result(
+                Unreadable(submission.student_id, submission.source, why), own
+            )
+        yield result
 
 
 KEPT_WARNINGS = (ID_CONFLICT, RESUBMISSION, DUPLICATE_ANSWER, ID_MISMATCH)

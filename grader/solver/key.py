@@ -34,7 +34,13 @@ from grader.solver.functions import (
     value_node,
 )
 from grader.solver.graph import Graph, Value
-from grader.solver.network import NetworkSpec, NetworkVariant, answer_node_name, build_network
+from grader.solver.network import (
+    NetworkSpec,
+    NetworkVariant,
+    answer_node_name,
+    build_network,
+    starting_weights,
+)
 
 __all__ = ["AnswerKey", "Expressions", "KeyEntry", "solve"]
 
@@ -47,6 +53,9 @@ class KeyEntry:
     node: str
     expected: Value
     grading: Grading
+    start: Value = None
+    """For weights after training: the weights before it, in the shape of ``expected``
+    (an entry is right only nearer to ``expected`` than to these)."""
 
     @functools.cached_property
     def shape(self) -> tuple[int, ...]:
@@ -186,8 +195,23 @@ def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
                 raise RubricError(problem, path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
-    for answer in rubric.answers:
+    for index, answer in enumerate(rubric.answers):
         node = answer_node(graph, problems, answer)
         expected = graph.evaluate(node, memo=memo)
-        entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer))
+        start = None
+        if isinstance(answer, NetworkAnswer) and answer.quantity in ("W_after", "v_after"):
+            start = np.reshape(
+                graph.evaluate(starting_weights(problems.networks[answer.problem], answer)),
+                np.shape(expected),
+            )
+        entries[answer.id] = KeyEntry(answer, node, expected, rubric.grading_for(answer), start)
+        names = answer.entries
+        if names is not None and len(names) != entries[answer.id].size:
+            raise RubricError(
+                f"names {len(names)} entr{'y' if len(names) == 1 else 'ies'}, but "
+                f"{answer.id} has {entries[answer.id].size} (shape "
+                f"{entries[answer.id].shape}): give one name per entry, row by row",
+                path=source,
+                key=f"answers[{index}].entries",
+            )
     return AnswerKey(rubric, graph, entries)

@@ -45,11 +45,12 @@ __all__ = [
     "network_spec",
     "node_name",
     "sigmoid",
+    "starting_weights",
 ]
 
 Array = NDArray[np.float64]
 
-Prime = Literal["correct", "wrong", "one"]
+Prime = Literal["correct", "wrong", "one", "preactivation"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class NetworkVariant:
     """Leave out the bias terms (and their gradient entries)."""
     hidden_prime: Prime = "correct"
     """At the hidden layers, the derivative replaced by the activation's common wrong
-    one (σ for σ(1−σ), 1 − tanh for 1 − tanh², ...), or dropped (1)."""
+    one (σ for σ(1−σ), 1 − tanh for 1 − tanh², ...), dropped (1), or written in the
+    activation with the pre-activation put for it (a(1 − a) for σ(a)(1 − σ(a)))."""
     hidden_activation: str | None = None
     """``hidden_prime`` only at hidden layers of this activation (None: every one)."""
     output_prime: Prime = "correct"
@@ -74,6 +76,12 @@ class NetworkVariant:
     """∂ŷ/∂z_j = v_j replaced by z_j below a single output unit."""
     transposed_layer: int = 0
     """This layer's (square) weight matrix used transposed, forward and backward."""
+    no_input_factor: bool = False
+    """∂L/∂W of a layer of matrix weights without the input factor: δ_j in every column
+    instead of δ_j·h_k (x_k at the first layer)."""
+    preactivation_below: bool = False
+    """∂L/∂W_l (l ≥ 2; the shorthand's ∂L/∂v) with the layer below's pre-activations a
+    where its activations h = f(a) belong."""
     step: Literal["correct", "uphill", "none", "other_batch"] = "correct"
     """The training step: W + η∇ (uphill), not taken, or on the mean where the sum is
     asked (or the sum where the mean is)."""
@@ -208,6 +216,12 @@ def answer_node_name(spec: NetworkSpec, answer: NetworkAnswer) -> str:
     return spec.node(quantity, layer, example)
 
 
+def starting_weights(spec: NetworkSpec, answer: NetworkAnswer) -> str:
+    """The parameter node of the weights a ``W_after``/``v_after`` answer starts from."""
+    layer = spec.depth if answer.quantity == "v_after" else answer.layer or 1
+    return spec.layers[layer - 1].param
+
+
 # --- one example's steps, with a variant's mistakes made ---------------------------------
 
 
@@ -276,6 +290,8 @@ class _Steps:
         return activation.backward(a, h, np.asarray(back, dtype=np.float64), how)
 
     def dW(self, layer: int, delta: Array, below: Array) -> Array:
+        if self.variant.no_input_factor and self.spec.layers[layer - 1].W.ndim == 2:
+            below = np.ones_like(below)
         if not (self.variant.no_bias or self.variant.drop_bias_entries):
             below = np.concatenate(([1.0], below))
         gradient = np.outer(delta, below)
@@ -399,11 +415,13 @@ def build_network(
                 lambda d, W, a, h, layer=layer: steps.hidden_delta(layer, d, W, a, h),
             )
         for layer in range(1, depth + 1):
+            # a student's mistake: the pre-activation below where its activation belongs
+            below = pre[layer - 2] if steps.variant.preactivation_below and layer > 1 else None
             add(
                 "dW",
                 layer,
                 i,
-                (deltas[layer], act[layer - 1]),
+                (deltas[layer], below or act[layer - 1]),
                 lambda d, h, layer=layer: steps.dW(layer, d, h),
             )
 

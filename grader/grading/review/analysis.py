@@ -6,13 +6,21 @@ the wrong entries it explains (``grader.grading.review.diagnosis`` says when an 
 one):
 
 1. ``ecf``: the answer recomputed from the student's own wrong earlier answers
-   (``grader.grading.review.carried_forward``), entry by entry; earns ``grading.carried_forward``;
-2. mistakes of method (``factor_two``, ``missing_bias``, ``wrong_derivative``): the
-   graph recomputed with the mistake made, then also from the student's earlier answers;
-3. ``transposed`` and ``other_answer:<id>``, as whole answers;
+   (``grader.grading.review.carried_forward``), entry by entry, under one rule
+   (``ECF_SHARE``); earns ``grading.carried_forward``;
+2. mistakes of method (``factor_two``, ``missing_bias``, ``wrong_derivative``,
+   ``missing_input_factor``, ``preactivation_for_activation``): the graph recomputed with
+   the mistake made, then also from the student's earlier answers (with ``mean_for_sum``
+   and ``sum_for_mean``, the other batch node);
+3. whole answers: ``mean_for_sum``/``sum_for_mean``, ``wrong_point``, ``chain_order``,
+   ``transposed``, ``misordered``, ``other_answer:<id>`` (the key's value, then with a
+   slip or two of its own, then the student's own partly right answer copied), then
+   ``constant_multiple``;
 4. ``sign_flip``, ``power_of_ten``, ``too_coarse``, entry by entry.
 
-A named mistake earns ``grading.diagnosis_credit[code]`` of each entry it explains
+A whole-answer explanation (2, 3) that accounts for every entry also claims the entries
+that matched the key only by coincidence: those it changes (``_unchanged``) earn no
+credit. A named mistake earns ``grading.diagnosis_credit[code]`` of each entry it explains
 (default none). An answer unreadable only because of its shape (no bias entries, a
 non-square matrix transposed) is read again in that shape. Only answers that are not
 fully right are examined, on graphs built once per answer key (``grader.grading.review.recompute``).
@@ -20,6 +28,7 @@ fully right are examined, on graphs built once per answer key (``grader.grading.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
@@ -37,12 +46,17 @@ from grader.grading.review.carried_forward import (
     wrong_earlier,
 )
 from grader.grading.review.diagnosis import (
+    POWERS,
     Alternative,
     candidates,
+    constant_multiple,
     matches,
     method_alternatives,
     negligible,
+    node_alternatives,
+    other_answers,
     separated,
+    step_size_alternative,
     too_coarse,
 )
 from grader.grading.review.recompute import KeyGraphs, Mistake, for_key
@@ -58,11 +72,14 @@ Mask = NDArray[np.bool_]
 
 _SLIPS = ("sign_flip", "power_of_ten")
 
-ECF_SLIPS = 4
-"""Carried forward needs the answer to match the recomputation in all the entries the
-earlier error changes but one in ``ECF_SLIPS`` (a slip in one entry of four is forgiven):
-an answer computed from the earlier one agrees in (nearly) all of them, while a wrong
-answer agreeing in an entry or two is chance."""
+ECF_SHARE = 2 / 3
+"""The carried-forward rule, one for every answer: when at least this share of the
+entries that the student's earlier errors change (and are not ~0) match the answer
+recomputed from those earlier answers, each matching entry earns the rubric's
+``carried_forward`` share; below it, none does. An answer computed from the earlier ones
+agrees in (nearly) all of them, while a wrong answer agreeing in an entry or two is
+chance; a slip in a third of them is forgiven (∂E/∂v with 2 of 3 such entries
+consistent earns them, as ∂L/∂W with 6 of 9 does)."""
 
 
 def reconsider(
@@ -86,7 +103,8 @@ def reconsider(
         return item
     graphs = for_key(key, memo)
     wrong = wrong_earlier(entry, values, graphs)
-    findings = _explained(entry, answer, wrong, graphs, memo)
+    copies = _copied_from(entry, values, graphs)
+    findings = _explained(entry, answer, wrong, graphs, copies, memo)
     if not findings:
         return item
     return _once(item, findings, key, memo, lambda: _rescored(item, entry, answer, findings, key))
@@ -125,7 +143,12 @@ _FINDINGS: Table[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = Table("f
 
 
 def _explained(
-    entry: KeyEntry, answer: Array, wrong: Mapping[str, Array], graphs: KeyGraphs, memo: Memo
+    entry: KeyEntry,
+    answer: Array,
+    wrong: Mapping[str, Array],
+    graphs: KeyGraphs,
+    copies: Mapping[str, Array],
+    memo: Memo,
 ) -> list[Finding]:
     """``explain``, memoized."""
     slot = (
@@ -134,28 +157,35 @@ def _explained(
         answer.shape,
         answer.tobytes(),
         tuple((answer_id, value.shape, value.tobytes()) for answer_id, value in wrong.items()),
+        tuple((answer_id, value.tobytes()) for answer_id, value in copies.items()),
     )
     cached = memo.get(_FINDINGS, slot)
     if cached is not None and cached[0] is graphs:
         return cached[1]
-    findings = explain(entry, answer, wrong, graphs)
+    findings = explain(entry, answer, wrong, graphs, copies)
     memo.put(_FINDINGS, slot, (graphs, findings))  # graphs kept alive: its id is not reused
     return findings
 
 
 def explain(
-    entry: KeyEntry, answer: Array, wrong: Mapping[str, Array], graphs: KeyGraphs
+    entry: KeyEntry,
+    answer: Array,
+    wrong: Mapping[str, Array],
+    graphs: KeyGraphs,
+    copies: Mapping[str, Array] | None = None,
 ) -> list[Finding]:
     """What explains the answer's wrong entries, given the student's wrong earlier
-    answers (``wrong_earlier``), in the order of the module docstring."""
+    answers (``wrong_earlier``) and their partly right answers of the same shape
+    (``copies``), in the order of the module docstring."""
     found = candidates(entry, graphs)
-    accepted = compare.within(entry.grading.tolerance, answer, found.expected)
+    accepted = compare.accepted(entry, answer)
     claimer = _Claimer(entry, answer, accepted, found.small)
     ecf = carried_forward(entry, graphs, wrong) if wrong else None
-    if ecf is not None and claimer.entries(ecf, slips=ECF_SLIPS):
+    if ecf is not None and claimer.entries(ecf, share=ECF_SHARE):
         claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, None)
     whole_fit = _fits_whole(entry, answer, found.whole_values)
-    for k, alt in enumerate(found.wholes):
+    for k in _closest_first(entry, answer, found.whole_values):
+        alt = found.wholes[k]
         if alt.mistake is not None:
             claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
     if ecf is not None and not claimer.done and np.any(separated(entry, ecf.value, found.small)):
@@ -163,9 +193,26 @@ def explain(
         # this answer at all, can a mistake made on top of the earlier answers explain it.
         relevant = {alt.mistake for alt in found.wholes if alt.mistake is not None}
         _method_from_earlier(claimer, graphs, wrong, ecf, relevant)
+    resized = step_size_alternative(entry, answer)  # weights after a step of another size
+    if resized is not None and not claimer.done:
+        fits = bool(np.all(matches(entry, answer, resized.value)))
+        claimer.whole(resized, fits, separated(entry, resized.value, found.small))
     for k, alt in enumerate(found.wholes):
         if alt.mistake is None:
             claimer.whole(alt, whole_fit[k], found.whole_evidence[k])
+    for k, alt in enumerate(found.wholes):
+        if alt.code.startswith("other_answer:") and not whole_fit[k]:
+            _other_with_slips(claimer, alt, found.whole_evidence[k])
+    for answer_id, value in (copies or {}).items():
+        # another answer's value as the student wrote it, its own slips carried along
+        other = np.asarray(graphs.key[answer_id].expected, dtype=np.float64)
+        alt = Alternative(f"other_answer:{answer_id}", value, sources=(answer_id,))
+        fits = bool(np.all(matches(entry, answer, value)))
+        claimer.whole(alt, fits, separated(entry, other, claimer.small), reference=other)
+    if not claimer.done:
+        multiple = constant_multiple(entry, answer, claimer.small)
+        if multiple is not None:
+            claimer.whole(multiple, True, separated(entry, multiple.value, claimer.small))
     if not claimer.done and found.entrywise:
         hits = matches(entry, answer, found.entry_values) & found.entry_evidence
         for row in np.flatnonzero(hits.reshape(len(hits), -1).any(axis=1)):
@@ -176,6 +223,18 @@ def explain(
         if np.array_equal(hit, claimer.open):
             claimer.add(Alternative("too_coarse", found.expected), hit, figures=figures)
     return _merged(claimer.found)
+
+
+def _closest_first(entry: KeyEntry, answer: Array, stack: Array) -> list[int]:
+    """The order to try whole alternatives in: as listed, but for weights after a step
+    (where a small step puts several mistakes within the tolerance of the answer) the
+    closest to the answer first."""
+    order = list(range(len(stack)))
+    if entry.start is None or not order:
+        return order
+    with np.errstate(invalid="ignore", over="ignore"):
+        gaps = np.abs(stack - answer).reshape(len(stack), -1).max(axis=1)
+    return sorted(order, key=lambda k: float(gaps[k]))
 
 
 def _fits_whole(entry: KeyEntry, answer: Array, stack: Array) -> NDArray[np.bool_]:
@@ -197,7 +256,11 @@ def _method_from_earlier(
     entry = claimer.entry
     expected = np.asarray(entry.expected, dtype=np.float64)
     overrides = overrides_of(graphs, wrong)
-    for alt in method_alternatives(entry, graphs, overrides, tuple(wrong), relevant):
+    alternatives = method_alternatives(entry, graphs, overrides, tuple(wrong), relevant)
+    alternatives += [
+        replace(alt, sources=tuple(wrong)) for alt in node_alternatives(entry, graphs, overrides)
+    ]
+    for alt in alternatives:
         if claimer.done:
             return
         if alt.value.shape != expected.shape:
@@ -207,6 +270,59 @@ def _method_from_earlier(
         evidence = separated(entry, alt.value, claimer.small)
         if claimer.whole(alt, bool(np.all(matches(entry, claimer.answer, alt.value))), evidence):
             claimer.found[-1] = _named(claimer.found[-1], graphs, entry, wrong, alt)
+
+
+OTHER_SLIPS = 4
+"""Another answer's value with slips of its own: at most one entry in ``OTHER_SLIPS``
+(at least one) off it by a sign or a power of ten, the rest matching it."""
+
+
+def _other_with_slips(claimer: _Claimer, alt: Alternative, evidence: Mask) -> None:
+    """Another answer's value copied with a slip or two (a sign, a decimal point) in some
+    entries: ``other_answer:<id>`` for the whole answer, the slips named in ``detail``
+    (``("slips", where, exponent per entry)``, exponent 0 for a sign)."""
+    if claimer.done:
+        return
+    entry, answer = claimer.entry, claimer.answer
+    same = matches(entry, answer, alt.value)
+    if np.count_nonzero(same & evidence & claimer.open) < 2:
+        return
+    slipped = np.zeros(same.shape, dtype=np.bool_)
+    exponents = np.zeros(same.shape, dtype=np.int64)
+    nonzero = ~negligible(entry, alt.value)
+    for exponent, factor in [(0, -1.0), *((k, 10.0**k) for k in POWERS)]:
+        hit = ~same & ~slipped & nonzero & matches(entry, answer, alt.value * factor)
+        slipped |= hit
+        exponents[hit] = exponent
+    count = int(np.count_nonzero(slipped))
+    if not np.all(same | slipped) or not 0 < count <= max(1, same.size // OTHER_SLIPS):
+        return
+    claimer.whole(replace(alt, detail=("slips", slipped, exponents)), True, evidence)
+
+
+def _copied_from(
+    entry: KeyEntry, values: Mapping[str, StudentValue], graphs: KeyGraphs
+) -> dict[str, Array]:
+    """The student's answers to other ids of this answer's shape that are partly right
+    (at least half their entries accepted, not all): an answer may be one of them copied,
+    slips and all. Wholly wrong ones are left out: matching them is no sign of copying."""
+    found: dict[str, Array] = {}
+    for other in other_answers(entry, graphs):
+        value = values.get(other.answer.id)
+        if not isinstance(value, np.ndarray) or value.shape != entry.shape or value.size < 2:
+            continue
+        right = compare.within(other.grading.tolerance, value, other.expected)
+        if 2 * np.count_nonzero(right) >= right.size and not np.all(right):
+            found[other.answer.id] = value
+    return found
+
+
+def _unchanged(entry: KeyEntry, value: Array) -> Mask:
+    """Entries where ``value`` is the key's own value (but for floating-point rounding)."""
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        same = np.abs(value - expected) <= 1e-9 * np.abs(expected) + 1e-300
+    return np.asarray(same, dtype=np.bool_)
 
 
 def _same(a: Array, b: Array) -> bool:
@@ -247,24 +363,32 @@ class _Claimer:
         self.done = not bool(np.any(self.open))
         self.found: list[Finding] = []
 
-    def entries(self, alt: Alternative, *, slips: int) -> bool:
-        """Claim each open entry that matches ``alt`` where it is evidence, provided all
-        the entries where it is evidence match but one in ``slips``."""
+    def entries(self, alt: Alternative, *, share: float) -> bool:
+        """Claim each open entry that matches ``alt`` where it is evidence, provided at
+        least ``share`` of the entries where it is evidence match."""
         if self.done:
             return False
         evidence = separated(self.entry, alt.value, self.small)
         hit = self.open & matches(self.entry, self.answer, alt.value) & evidence
         count = int(np.count_nonzero(evidence))
-        if np.count_nonzero(hit) < count - count // slips:
+        if np.count_nonzero(hit) < math.ceil(share * count - 1e-9):
             return False
         return self.add(alt, hit)
 
-    def whole(self, alt: Alternative, fits: bool, evidence: Mask) -> bool:
+    def whole(
+        self, alt: Alternative, fits: bool, evidence: Mask, *, reference: Array | None = None
+    ) -> bool:
         """Claim every open entry if the whole answer ``fits`` ``alt`` and one open entry
-        is evidence."""
+        is evidence; and, since the explanation accounts for the whole answer, also the
+        accepted entries it changes (``reference``, default ``alt.value``, differs there
+        from the key): those matched the key by coincidence and earn no credit."""
         if self.done or not fits or not np.any(self.open & evidence):
             return False
-        return self.add(alt, self.open.copy())
+        changed = ~_unchanged(self.entry, alt.value if reference is None else reference)
+        revoked = self.accepted & changed & ~self.small
+        if np.any(revoked):
+            self.accepted = self.accepted & ~revoked
+        return self.add(alt, self.open | revoked)
 
     def add(self, alt: Alternative, hit: Mask, *, figures: int = 0) -> bool:
         if not np.any(hit):
@@ -314,7 +438,9 @@ def _named(
 def _rescored(
     item: ItemResult, entry: KeyEntry, answer: Array, findings: list[Finding], key: AnswerKey
 ) -> ItemResult:
-    accepted = compare.within(entry.grading.tolerance, answer, entry.expected)
+    accepted = np.array(compare.accepted(entry, answer))
+    for finding in findings:  # an entry right only by coincidence is claimed, not accepted
+        accepted[finding.claimed] = False
     credit = accepted.astype(np.float64)
     for finding in findings:
         credit[finding.claimed] = finding.share
@@ -327,11 +453,12 @@ def _rescored(
     )
     return replace(
         item,
-        score=max(item.score, score),
+        score=score,
         status=status,
         message=" ".join([_lead(item, accepted, findings), *sentences]).strip(),
         diagnoses=tuple(dict.fromkeys(finding.code for finding in findings)),
         carried_forward_from=carried,
+        wrong_entries=tuple(tuple(int(i) for i in index) for index in np.argwhere(~accepted)),
     )
 
 

@@ -28,7 +28,7 @@ Array = NDArray[np.float64]
 
 def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs) -> bool:
     earlier = graphs.key[answer_id]
-    return not np.all(compare.within(earlier.grading.tolerance, value, earlier.expected))
+    return not np.all(compare.accepted(earlier, value))
 
 
 def wrong_earlier(

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from grader.memo import Memo, Table
+from grader.rubric.activations import ACTIVATIONS
 from grader.rubric.models import NetworkAnswer, NetworkProblem
 from grader.solver.graph import Graph, Value
 from grader.solver.key import AnswerKey, Expressions, build_graph
@@ -31,6 +32,8 @@ MistakeCode = Literal[
     "step_uphill",
     "no_step",
     "mean_for_sum",
+    "missing_input_factor",
+    "preactivation_for_activation",
 ]
 
 
@@ -44,6 +47,9 @@ class Mistake:
     name: str
     code: MistakeCode
     variant: NetworkVariant
+    zeros_are_evidence: bool = False
+    """The mistake gives exact zeros where the right value is not ~0 (a softmax δ with
+    only its Jacobian's diagonal is 0 off the target class): those zeros are evidence."""
 
     @property
     def detail(self) -> str:
@@ -63,7 +69,8 @@ def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
     for kind in kinds:
         only = kind if len(kinds) > 1 else None  # one kind: every hidden layer has it
         variant = NetworkVariant(hidden_prime="wrong", hidden_activation=only)
-        found.append(Mistake(f"hidden_wrong:{kind}", "wrong_derivative", variant))
+        zeros = ACTIVATIONS[kind].wrong_zeros
+        found.append(Mistake(f"hidden_wrong:{kind}", "wrong_derivative", variant, zeros))
     if any(each.name != "linear" for each in hidden):
         found.append(Mistake("hidden_one", "wrong_derivative", NetworkVariant(hidden_prime="one")))
     outputs = {spec.layers[-1].activation.name for spec in networks} - {"linear"}
@@ -71,8 +78,20 @@ def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
         hows: tuple[Literal["wrong"], Literal["one"]] = ("wrong", "one")
         for how in hows:
             variant = NetworkVariant(output_prime=how)
-            found.append(Mistake(f"output_{how}", "wrong_derivative", variant))
+            zeros = how == "wrong" and any(ACTIVATIONS[name].wrong_zeros for name in outputs)
+            found.append(Mistake(f"output_{how}", "wrong_derivative", variant, zeros))
     found.append(Mistake("dyhat_dz", "wrong_derivative", NetworkVariant(dyhat_dz="z")))
+    found.append(Mistake("no_input", "missing_input_factor", NetworkVariant(no_input_factor=True)))
+    # the pre-activation a for f(a): below ∂L/∂W_l (∂L/∂v), and in f′ written in f(a)
+    shaped = [each for each in hidden if each.name not in ("linear", "relu")]
+    if shaped:
+        variant = NetworkVariant(preactivation_below=True)
+        found.append(Mistake("preactivation_below", "preactivation_for_activation", variant))
+        variant = NetworkVariant(hidden_prime="preactivation")
+        found.append(Mistake("preactivation_hidden", "preactivation_for_activation", variant))
+    if outputs - {"relu", "softmax"}:
+        variant = NetworkVariant(output_prime="preactivation")
+        found.append(Mistake("preactivation_output", "preactivation_for_activation", variant))
     depth = max(spec.depth for spec in networks)
     for layer in range(1, depth + 1):
         square = any(

@@ -14,10 +14,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.grading.compare import describe
-from grader.grading.display import entry_label
+from grader.grading.display import entry_name, summarised
 from grader.grading.review.diagnosis import Alternative, indices
 from grader.rubric.activations import ACTIVATIONS
-from grader.rubric.models import NetworkAnswer, NetworkProblem, Rubric
+from grader.rubric.models import (
+    CompositionAnswer,
+    JacobianAnswer,
+    NetworkAnswer,
+    NetworkProblem,
+    Rubric,
+    ValueAnswer,
+)
 from grader.solver.key import KeyEntry
 
 _SYMBOL = {
@@ -63,14 +70,31 @@ class Finding:
 
 
 def label(entry: KeyEntry) -> str:
-    """The answer as the homework names it: its rubric title, else ∂L/∂v, ŷ, ... or
-    'answer'."""
+    """The answer as the homework names it: its rubric title, else ∂L/∂v, ŷ, DF(1, 2),
+    D(F∘G)(2), ... or 'answer'."""
     answer = entry.answer
     if answer.title:  # the instructor's own name for it (problem 3's ∂E/∂v, say)
         return answer.title
     if isinstance(answer, NetworkAnswer):
         return _SYMBOL.get(answer.quantity, answer.quantity)
+    if isinstance(answer, JacobianAnswer):
+        return f"D{answer.function}{point_text(answer.at)}"
+    if isinstance(answer, CompositionAnswer):
+        return f"D({answer.outer}∘{answer.inner}){point_text(answer.at)}"
+    if isinstance(answer, ValueAnswer):
+        return f"{answer.function}{point_text(answer.at)}"
     return "answer"
+
+
+def point_text(point: Sequence[float]) -> str:
+    """(1, 2) for [1.0, 2.0]: numbers as written, no trailing .0."""
+    return "(" + ", ".join(number(c) for c in point) + ")"
+
+
+def number(value: float) -> str:
+    """A number as a student writes it: 2, 0.1, −0.25 (a true minus sign)."""
+    text = f"{value:.6g}"
+    return text.replace("-", "−")
 
 
 def sentence(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
@@ -92,15 +116,15 @@ def credit_words(share: float) -> str:
     return f"{share:.0%} of the credit"
 
 
-def _subject(finding: Finding, entry: KeyEntry, verb: str) -> str:
-    """'Your ∂L/∂v has' for the whole answer, 'Entries 1 and 3 have' for some entries."""
+def _subject(finding: Finding, entry: KeyEntry, rubric: Rubric, verb: str) -> str:
+    """'Your ∂L/∂v has' for the whole answer, '∂L/∂v₁ and ∂L/∂v₃ have' for some entries."""
     if finding.all_entries:
         return f"Your {label(entry)} {verb}"
-    places = [entry_label(index) for index in indices(finding.claimed)]
+    places = [entry_name(entry, rubric, index) for index in indices(finding.claimed)]
     plural_verb = {"has": "have", "is": "are", "leaves": "leave", "uses": "use"}.get(verb, verb)
     if len(places) == 1:
         return f"{_capital(places[0])} {verb}"
-    return f"{_capital(join(places))} {plural_verb}"
+    return f"{_capital(summarised(places))} {plural_verb}"
 
 
 def _given(finding: Finding) -> str:
@@ -109,7 +133,6 @@ def _given(finding: Finding) -> str:
 
 
 def _ecf(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    del rubric
     sources = finding.alternative.sources
     which = "which was" if len(sources) == 1 else "which were"
     where = f"answer to {sources[0]}" if len(sources) == 1 else f"answers to {join(sources)}"
@@ -118,11 +141,13 @@ def _ecf(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
         credit = "no credit under this rubric"
     if finding.all_entries:
         return f"Right given your {where}, {which} wrong: {credit} for this step."
-    return f"{_subject(finding, entry, 'is')} right given your {where}, {which} wrong: {credit}."
+    return (
+        f"{_subject(finding, entry, rubric, 'is')} right given your {where}, {which} wrong: "
+        f"{credit}."
+    )
 
 
 def _sign_flip(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    del rubric
     gradient = isinstance(entry.answer, NetworkAnswer) and entry.answer.quantity in (
         "dL_dyhat",
         "dv",
@@ -132,18 +157,18 @@ def _sign_flip(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
         hint = "check whether you used ŷ − y or y − ŷ"
     else:
         hint = "check the signs in your working"
-    return f"{_subject(finding, entry, 'has')} the right size but the wrong sign: {hint}."
+    subject = _subject(finding, entry, rubric, "has")
+    return f"{subject} the right size but the wrong sign: {hint}."
 
 
 def _power_of_ten(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    del rubric
     exponents = finding.exponents
     places = []
     for index in indices(finding.claimed):
         k = int(exponents[index]) if exponents is not None else 1
         size = f"{10 ** abs(k)} times too {'large' if k > 0 else 'small'}"
-        places.append(f"{entry_label(index)} ({size})" if entry.shape else size)
-    where = f"in {join(places)}" if entry.shape else f"({places[0]})"
+        places.append(f"{entry_name(entry, rubric, index)} ({size})" if entry.shape else size)
+    where = f"in {summarised(places)}" if entry.shape else f"({places[0]})"
     return (
         f"The decimal point is misplaced {where}: the digits are right, check where the point goes."
     )
@@ -164,7 +189,7 @@ def _transposed(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
 def _factor_two(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     problem = rubric.problems.get(entry.answer.problem)
     half = isinstance(problem, NetworkProblem) and problem.loss.half
-    subject = _subject(finding, entry, "is")
+    subject = _subject(finding, entry, rubric, "is")
     size = "twice" if half else "half"
     loss = isinstance(entry.answer, NetworkAnswer) and entry.answer.quantity == "loss"
     if loss:
@@ -262,7 +287,7 @@ def _no_step(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     )
 
 
-def _mean_for_sum(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+def _step_mean_for_sum(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     problem = rubric.problems.get(entry.answer.problem)
     training = problem.training if isinstance(problem, NetworkProblem) else None
     asked = training.batch if training else "sum"
@@ -287,6 +312,25 @@ def _other_answer(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     other = finding.code.split(":", 1)[1]
     title = next((a.title for a in rubric.answers if a.id == other and a.title), None)
     named = f"{other} ({title})" if title else other
+    if finding.alternative.sources:  # the student's own answer to it, slips and all
+        return (
+            f"This is your own answer to {named}, copied with its slips; that value belongs "
+            f"to {other}, not to {entry.answer.id}: check which part is asked here."
+        )
+    detail = finding.alternative.detail
+    if detail and detail[0] == "slips":
+        _, where, exponents = detail
+        signs = [entry_name(entry, rubric, i) for i in indices(where & (exponents == 0))]
+        points = [entry_name(entry, rubric, i) for i in indices(where & (exponents != 0))]
+        slips = []
+        if points:
+            slips.append(f"the decimal point slipped in {summarised(points)}")
+        if signs:
+            slips.append(f"the sign flipped in {summarised(signs)}")
+        return (
+            f"This is the value that belongs to {named}, not to {entry.answer.id}, with "
+            f"{' and '.join(slips)}: check which part is asked here."
+        )
     return (
         f"This is the value that belongs to {named}, not to {entry.answer.id}: "
         "check which part is asked here."
@@ -294,11 +338,165 @@ def _other_answer(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
 
 
 def _too_coarse(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    del rubric
     rule = describe(entry.grading.tolerance)
     return (
-        f"{_subject(finding, entry, 'is')} rounded more coarsely than the tolerance ({rule}) "
-        f"allows: give at least {finding.figures} significant figures."
+        f"{_subject(finding, entry, rubric, 'is')} rounded more coarsely than the tolerance "
+        f"({rule}) allows: give at least {finding.figures} significant figures."
+    )
+
+
+def _misordered(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    detail = finding.alternative.detail
+    kind, axis = str(detail[0]), int(detail[1])
+    items = _along(entry, rubric, axis)
+    stacked = isinstance(entry.answer, NetworkAnswer) and entry.answer.example == "all"
+    if stacked and axis == 0:
+        what = "examples"
+    elif len(entry.shape) == 1:
+        what = "entries"
+    else:
+        what = "columns" if axis == len(entry.shape) - 1 else "rows"
+    if kind == "first_last":
+        how = f"the first of the {what}, {items[0]}, is written last"
+    elif kind == "last_first":
+        how = f"the last of the {what}, {items[-1]}, is written first"
+    elif kind == "reversed":
+        how = f"the {what} are in reverse order"
+    elif kind == "swapped":
+        how = f"{items[int(detail[2])]} and {items[int(detail[3])]} are swapped"
+    else:
+        how = "the entries are filled in column by column, where rows come first"
+    order = ", ".join(items)
+    return (
+        f"Your {label(entry)} has the right values in another order: {how}. "
+        f"The order asked is ({order})."
+    )
+
+
+def _along(entry: KeyEntry, rubric: Rubric, axis: int) -> list[str]:
+    """What lies along one axis of the answer, named: its entries for a vector, example i
+    for the examples of an answer over all of them, ∂L/∂w_j0 … for the columns of ∂L/∂W."""
+    shape = entry.shape
+    stacked = isinstance(entry.answer, NetworkAnswer) and entry.answer.example == "all"
+    if stacked and axis == 0:
+        return [f"example {i + 1}" for i in range(shape[0])]
+    if len(shape) == 1:
+        return [entry_name(entry, rubric, (i,)) for i in range(shape[0])]
+    answer = entry.answer
+    if axis == len(shape) - 1 and isinstance(answer, NetworkAnswer) and answer.quantity == "dW":
+        loss = entry_name(entry, rubric, (0,) * len(shape)).split("/")[0]
+        return [f"{loss}/∂w_j{k}" for k in range(shape[axis])]
+    if axis == len(shape) - 1:
+        return [f"column {k + 1}" for k in range(shape[axis])]
+    return [f"row {k + 1}" for k in range(shape[axis])]
+
+
+def _mean_for_sum(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    if finding.alternative.mistake is not None:  # the training step on the other batch
+        return _step_mean_for_sum(finding, entry, rubric)
+    count = int(finding.alternative.detail[0]) if finding.alternative.detail else 0
+    n = f"the {count} examples" if count else "the examples"
+    return (
+        f"Your {label(entry)} is the mean over {n}{_given(finding)}, not their sum: the "
+        f"batch quantity asked is the sum Σ over the examples (yours is divided by {count})."
+    )
+
+
+def _sum_for_mean(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    count = int(finding.alternative.detail[0]) if finding.alternative.detail else 0
+    n = f"the {count} examples" if count else "the examples"
+    return (
+        f"Your {label(entry)} is the sum over {n}{_given(finding)}, not their mean: "
+        f"divide the sum by the number of examples, {count}."
+    )
+
+
+_GRADIENTS = ("dL_dyhat", "dv", "dW")
+
+
+def _constant_multiple(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    c = float(finding.alternative.detail[0])
+    answer = entry.answer
+    gradient = isinstance(answer, NetworkAnswer) and answer.quantity in _GRADIENTS
+    lead = f"Every entry of your {label(entry)} is {number(c)} times the right value"
+    if gradient and -1 < c < 0:
+        return (
+            f"{lead}: this is the weight update −η·∇ with η = {number(-c)}, not the "
+            "gradient itself; give the gradient."
+        )
+    if gradient and 0 < c < 1:
+        return f"{lead}: this is the step η·∇ with η = {number(c)}, not the gradient; give ∇."
+    return f"{lead}: look for one constant factor too many (or too few) in your working."
+
+
+def _missing_input_factor(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    loss = "E" if label(entry).startswith("∂E") else "L"
+    return (
+        f"Your {label(entry)} has δ_j in every column{_given(finding)}: ∂{loss}/∂w_jk = "
+        "δ_j·x_k needs the input factor x_k (1 for the bias column w_j0)."
+    )
+
+
+_PREACTIVATION = {
+    "preactivation_below": "uses the pre-activations a_j = w_j·[1, x] of the layer below "
+    "where its activations z_j = f(a_j) belong (∂ŷ/∂v_j = z_j)",
+    "preactivation_hidden": "computes the hidden units' derivative with the pre-activation "
+    "a_j put for z_j = f(a_j) (σ′ as a_j(1 − a_j)): σ′(a_j) = z_j(1 − z_j)",
+    "preactivation_output": "computes the output's derivative with its pre-activation s "
+    "put for ŷ = f(s) (ŷ(1 − ŷ) as s(1 − s))",
+}
+
+
+def _preactivation(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    mistake = finding.alternative.mistake
+    what = _PREACTIVATION.get(
+        mistake.name if mistake else "", "uses a pre-activation where its σ belongs"
+    )
+    return f"Your {label(entry)} {what}{_given(finding)}."
+
+
+def _wrong_point(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del rubric
+    point, whose, own = finding.alternative.detail
+    answer = entry.answer
+    if whose == "reversed":
+        why = "the point with its coordinates swapped"
+    elif whose == "t":
+        why = "t itself"
+    else:
+        why = f"the point of {whose}"
+    at = f"{point_text(point)} ({why})"
+    if isinstance(answer, CompositionAnswer):
+        inner = f"{answer.inner}{point_text(answer.at)}"
+        return (
+            f"Your {label(entry)} takes D{answer.outer} at {at} instead of at {inner} = "
+            f"{point_text(own)}: the chain rule takes the outer derivative at the inner "
+            "function's value."
+        )
+    return (
+        f"Your {label(entry)} is evaluated at {at} instead of at {point_text(own)}: "
+        "put this answer's own point into the derivative."
+    )
+
+
+def _chain_order(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
+    del finding, rubric
+    answer = entry.answer
+    if isinstance(answer, CompositionAnswer):
+        f, g, t = answer.outer, answer.inner, point_text(answer.at)
+        rule = f"D({f}∘{g}){t} = D{f}({g}{t})·D{g}{t}, the outer Jacobian on the left"
+    else:
+        rule = "the outer function's Jacobian comes first, on the left"
+    product = (
+        f"D{answer.inner}ᵀ·D{answer.outer}" if isinstance(answer, CompositionAnswer) else "DGᵀ·DF"
+    )
+    return (
+        f"Your {label(entry)} multiplies the chain rule in the wrong order (the transposed "
+        f"product {product}): {rule}."
     )
 
 
@@ -315,8 +513,15 @@ _SENTENCES = {
     "weights_transposed": _weights_transposed,
     "step_uphill": _step_uphill,
     "no_step": _no_step,
-    "mean_for_sum": _mean_for_sum,
     "learning_rate": _learning_rate,
+    "misordered": _misordered,
+    "mean_for_sum": _mean_for_sum,
+    "sum_for_mean": _sum_for_mean,
+    "constant_multiple": _constant_multiple,
+    "missing_input_factor": _missing_input_factor,
+    "preactivation_for_activation": _preactivation,
+    "wrong_point": _wrong_point,
+    "chain_order": _chain_order,
 }
 
 
