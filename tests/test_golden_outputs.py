@@ -92,6 +92,25 @@ def _assert_same_key(actual: object, pinned: object, where: str = "key") -> None
         assert actual == pinned, f"{where}: {actual!r} != pinned {pinned!r}"
 
 
+@pytest.mark.parametrize("rubric", ["deep-softmax", "hw-training"])
+def test_network_example_classes_are_unchanged(
+    rubric: str, tmp_path: Path, update_golden: bool
+) -> None:
+    """grade examples/<rubric> --rubric rubrics/<rubric>.yaml prints the pinned class
+    summary (with the new diagnoses) and writes the pinned gradebook and results."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "grade", f"examples/{rubric}"]
+    command += ["--rubric", f"rubrics/{rubric}.yaml", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    check_golden(
+        f"network-examples/{rubric}/stdout.txt", done.stdout.replace(str(out), "OUT"), update_golden
+    )
+    for name in ("gradebook.csv", "results.jsonl"):
+        text = (out / name).read_text(encoding="utf-8")
+        check_golden(f"network-examples/{rubric}/{name}", text, update_golden)
+
+
 def _digest(outputs: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name, data in sorted(outputs.items()):

@@ -135,7 +135,7 @@ DERIVATIVE_MISTAKES = [
         {"hidden_prime": "wrong", "hidden_activation": "relu"},
         "the step on the wrong side",
     ),
-    ("d2.delta3", {"output_prime": "wrong"}, "only its diagonal ŷ_k(1 − ŷ_k)"),
+    ("d2.delta3", {"output_prime": "wrong"}, "only the diagonal ŷ_k(1 − ŷ_k) of the Jacobian"),
     ("d2.dW1", {"hidden_prime": "wrong", "hidden_activation": "tanh"}, "tanh′ = 1 − tanh²"),
 ]
 
@@ -171,6 +171,14 @@ STEP_MISTAKES = [
     ("t2.W_after", {"step": "other_batch"}, "mean_for_sum", "steps along the mean"),
     ("t2.v_after", {"step": "other_batch"}, "mean_for_sum", "this training step uses their sum"),
 ]
+
+
+def test_the_sum_where_the_training_step_uses_the_mean_is_sum_for_mean(deep_key: AnswerKey) -> None:
+    """deep-softmax.yaml steps along the mean: a step along the sum is sum_for_mean."""
+    value = rounded(with_mistake(deep_key, "d3.W3_after", step="other_batch"))
+    item = grade_one(deep_key, {"d3.W3_after": value}, "d3.W3_after")
+    assert item.diagnoses == ("sum_for_mean",), item.message
+    assert "steps along the sum" in item.message and "uses their mean" in item.message
 
 
 @pytest.mark.parametrize(("answer_id", "mistake", "code", "words"), STEP_MISTAKES)

@@ -454,7 +454,7 @@ def other_answers(entry: KeyEntry, graphs: KeyGraphs) -> list[KeyEntry]:
     return found
 
 
-STEP_CODES = frozenset({"step_uphill", "no_step", "mean_for_sum"})
+STEP_CODES = frozenset({"step_uphill", "no_step", "mean_for_sum", "sum_for_mean"})
 """The mistakes of the training step itself."""
 
 

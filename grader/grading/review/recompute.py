@@ -32,6 +32,7 @@ MistakeCode = Literal[
     "step_uphill",
     "no_step",
     "mean_for_sum",
+    "sum_for_mean",
     "missing_input_factor",
     "preactivation_for_activation",
 ]
@@ -106,7 +107,10 @@ def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
     if any(spec.training is not None for spec in networks):
         found.append(Mistake("step_uphill", "step_uphill", NetworkVariant(step="uphill")))
         found.append(Mistake("no_step", "no_step", NetworkVariant(step="none")))
-        found.append(Mistake("mean_for_sum", "mean_for_sum", NetworkVariant(step="other_batch")))
+        # the other batch than the training's: the mean for the sum, or the sum for the mean
+        batches = {spec.training.batch for spec in networks if spec.training is not None}
+        code: MistakeCode = "sum_for_mean" if batches == {"mean"} else "mean_for_sum"
+        found.append(Mistake(code, code, NetworkVariant(step="other_batch")))
     return tuple(found)
 
 

@@ -403,7 +403,8 @@ def _mean_for_sum(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
 
 
 def _sum_for_mean(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    del rubric
+    if finding.alternative.mistake is not None:  # the training step on the other batch
+        return _step_mean_for_sum(finding, entry, rubric)
     count = int(finding.alternative.detail[0]) if finding.alternative.detail else 0
     n = f"the {count} examples" if count else "the examples"
     return (
