@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from fractions import Fraction
 
@@ -609,3 +610,66 @@ def test_any_text_parses_or_raises_expression_error(text: str) -> None:
 def test_grammar_like_text_round_trips(text: str) -> None:
     """Grammar-like text parses or raises ExpressionError; its text re-parses to the same value."""
     check_total(text)
+
+
+# --------------------------------------------------------------------------- precedence
+# Each case the README states, as written there, against the explicit form it means.
+PRECEDENCE = [
+    ("2^3^2", "2^(3^2)"),
+    ("2**3**2", "2^(3^2)"),
+    ("2^-1", "0.5"),
+    ("2^-x^2", "2^(-(x^2))"),
+    ("-x^2", "-(x^2)"),
+    ("-2^2", "-4"),
+    ("1/2x", "(1/2)*x"),
+    ("1/2 x", "(1/2)*x"),
+    ("sin(x)/2x", "(sin(x)/2)*x"),
+    ("x/y/2", "x/(2*y)"),
+    ("2x", "2*x"),
+    ("x y", "x*y"),
+    ("xy", "x*y"),
+    ("4(2x+3y)", "4*(2*x+3*y)"),
+    ("x(y+1)", "x*(y+1)"),
+    ("(x+1)(x-1)", "(x+1)*(x-1)"),
+    ("2sin(x)", "2*sin(x)"),
+    ("x - y - 1", "(x - y) - 1"),
+    ("2e", "2*e"),
+    ("2ex", "2*e*x"),
+    ("2e-x", "2*e - x"),
+    ("2e-3", "0.002"),
+    ("2e3", "2000"),
+    ("xexp(y)", "x*exp(y)"),
+    ("sin(x)^2", "(sin(x))^2"),
+    ("x² − 2·x × y³", "x^2 - 2*x*y^3"),
+    ("[x+1]y", "(x+1)*y"),
+]
+
+
+@pytest.mark.parametrize(("text", "meaning"), PRECEDENCE, ids=[t for t, _ in PRECEDENCE])
+def test_precedence_is_as_the_readme_states(text: str, meaning: str) -> None:
+    """Each stated case has exactly the value of its explicit form, at several points."""
+    for x, y in POINTS:
+        assert value(text, x=x, y=y) == value(meaning, x=x, y=y)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("sin x", "function 'sin' at position 1 must be followed by a bracketed argument"),
+        ("sinx", "must be followed by a bracketed argument, e.g. sin(x)"),
+        ("sin^2(x)", "must be followed by a bracketed argument"),
+        ("|x|", "character '|'"),
+        ("2 3", "missing operator before the number '3'"),
+        ("x 2", "missing operator before the number '2'"),
+        ("(x)2", "missing operator before the number '2'"),
+    ],
+)
+def test_the_readme_errors_are_errors(text: str, fragment: str) -> None:
+    """The forms the README calls errors are refused, saying what to write."""
+    with pytest.raises(ExpressionError, match=re.escape(fragment)):
+        parse(text, XY)
+
+
+def test_function_names_are_never_split() -> None:
+    """sinh is sinh, never sin·h, even with a variable h declared."""
+    assert value("sinh(x)", ("x", "h"), x=0.5, h=2.0) == math.sinh(0.5)

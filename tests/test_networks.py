@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from typing import Any
+from typing import Any, get_args
 
 import mpmath
 import numpy as np
@@ -18,6 +18,7 @@ import pytest
 from grader import RubricError, Submission, grade_submission, solve
 from grader.rubric.activations import ACTIVATIONS, LOSSES
 from grader.rubric.load import validate_rubric
+from grader.rubric.models import NetworkQuantity
 
 from .conftest import ROOT
 
@@ -769,3 +770,10 @@ def test_grader_key_prints_a_stack_of_matrices(tmp_path: Any) -> None:
         ).stdout
     )
     assert np.shape(data["dW.all"]) == (2, 2, 3)
+
+
+def test_the_rubric_reference_names_every_quantity_activation_and_loss() -> None:
+    """docs/rubric.md documents each network quantity, activation and loss by name."""
+    text = (ROOT / "docs" / "rubric.md").read_text(encoding="utf-8")
+    for name in [*get_args(NetworkQuantity), *ACTIVATIONS, *LOSSES]:
+        assert f"`{name}`" in text, name

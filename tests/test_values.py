@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from grader.errors import AnswerError, GraderError
@@ -294,6 +294,7 @@ def test_any_cell_text_is_an_array_of_the_shape_or_the_projects_own_error(
 
 @settings(max_examples=300, deadline=None)
 @given(CELL_TEXT)
+@example("|,0 0")  # a matrix of a stack whose row holds a list: was 4 lists deep
 def test_parse_array_text_gives_texts_in_lists_at_most_max_list_depth_deep(text: str) -> None:
     """parse_array_text returns texts or lists (≤ max_list_depth deep) of texts, or an error."""
     try:

@@ -479,6 +479,8 @@ class _Cell:
         parsed = self.parse(start, end, 1)
         if isinstance(parsed, list) and parsed and isinstance(parsed[0], list):
             return parsed
+        if isinstance(parsed, list) and any(isinstance(item, list) for item in parsed):
+            self.deeper(self.max_depth, 1)  # one row of the matrix holding lists ('|,0 0')
         return [parsed] if isinstance(parsed, list) else [[parsed]]
 
     def deeper(self, level: int, by: int) -> None:
