@@ -179,6 +179,8 @@ def test_the_sum_where_the_training_step_uses_the_mean_is_sum_for_mean(deep_key:
     item = grade_one(deep_key, {"d3.W3_after": value}, "d3.W3_after")
     assert item.diagnoses == ("sum_for_mean",), item.message
     assert "steps along the sum" in item.message and "uses their mean" in item.message
+    item = grade_one(deep_key, {"d3.W3_after": 1.1 * value}, "d3.W3_after")
+    assert "sum_for_mean" not in item.diagnoses  # the near miss
 
 
 @pytest.mark.parametrize(("answer_id", "mistake", "code", "words"), STEP_MISTAKES)

@@ -4,6 +4,7 @@ rubric and key commands."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from typing import Any
@@ -343,3 +344,31 @@ def test_a_placeholder_must_name_a_number_draw() -> None:
     """{W} (a matrix) or {c} (no such draw) in a template refuses the rubric."""
     with pytest.raises(RubricError, match=r"\{c\} is not the name of a draw"):
         parse_rubric(FUNCTIONS.replace("{b}y", "{c}y"))
+
+
+def test_a_draw_outside_a_functions_domain_is_drawn_again() -> None:
+    """log(x − c) at a drawn point: attempts that put the point at or left of c are
+    degenerate and drawn again, so every student's key is a number."""
+    text = """
+schema_version: 1
+title: A drawn point near the edge of log's domain
+problems:
+  calc:
+    kind: functions
+    functions:
+      f: {variables: [x], expr: "log(x - 2)"}
+answers:
+  - {id: v, problem: calc, quantity: value, function: f, at: [3], points: 1}
+variants:
+  seed: 11
+  draws:
+    - {name: point, grid: {low: 0, high: 4, step: 1}, at: ["answers[v].at"]}
+"""
+    template = Template(parse_rubric(text))
+    redrawn = 0
+    for student in [f"s{index}" for index in range(12)]:
+        variant = template.variant(student)
+        (x,) = variant.drawn["point"]
+        assert x > 2 and float(variant.key["v"].expected) == pytest.approx(math.log(x - 2))
+        redrawn += variant.attempt > 0
+    assert redrawn > 0  # three of the five grid points are outside the domain

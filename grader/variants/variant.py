@@ -12,7 +12,9 @@ useless for grading:
   0.98 on some example (its derivative all but vanishes);
 - **two alike**: two examples of one problem with the same inputs and target, or two
   answers of one shape whose keys are within each other's tolerance where the
-  template's are not (the grader could not tell which one a student gave).
+  template's are not (the grader could not tell which one a student gave);
+- **outside a domain**: a point where what an answer asks for is undefined (``log`` of a
+  negative number, a division by zero), which would refuse a plain rubric.
 
 The rule is deterministic: attempt 0 is drawn; while it is degenerate, attempt 1, 2, ...
 is drawn afresh (the attempt number is part of what every entry is drawn from), and the
@@ -29,9 +31,10 @@ import numpy as np
 
 from grader.errors import RubricError, UsageError
 from grader.rubric.load import plain_data, validate_rubric
-from grader.rubric.models import Rubric
+from grader.rubric.models import NetworkProblem, Rubric
 from grader.rubric.tolerance import allowed_error
 from grader.solver.key import AnswerKey, Expressions, KeyEntry, solve
+from grader.solver.network import network_spec
 from grader.variants.draw import apply, draw_values
 from grader.variants.identity import normalise_student_id
 
@@ -90,7 +93,12 @@ class Template:
             drawn = draw_values(self.variants, self.data, student, attempt)
             data = apply(self.variants, self.data, drawn)
             source = f"{self.source} (variant of student {student!r})"
-            key = solve(validate_rubric(data, source=source), source=source)
+            rubric = validate_rubric(data, source=source)
+            try:
+                key = solve(rubric, source=source)
+            except RubricError as error:  # a drawn point outside a function's domain
+                reason = error.detail
+                continue
             found = degenerate(key, self.key, data)
             if found is None:
                 return Variant(student, attempt, drawn, data, key)
@@ -165,17 +173,19 @@ def _alike_examples(data: dict[str, Any]) -> str | None:
 
 
 def _saturated(key: AnswerKey) -> str | None:
+    """A sigmoid hidden unit (of any hidden layer) saturated on some example."""
     graph = key.graph
     memo: dict[str, Any] = {}
     for name, problem in key.rubric.problems.items():
-        examples = getattr(problem, "examples", None)
-        if examples is None:
+        if not isinstance(problem, NetworkProblem):
             continue
-        for number in range(1, len(examples) + 1):
-            node = f"{name}.hidden[{number}]"
-            if node not in graph:
+        spec = network_spec(name, problem)
+        for layer, each in enumerate(spec.layers[:-1], start=1):
+            if each.activation.name != "sigmoid":
                 continue
-            z = np.asarray(graph.evaluate(node, memo=memo), dtype=np.float64)
-            if np.any(z < SATURATED) or np.any(z > 1 - SATURATED):
-                return f"problems.{name}: a hidden unit is saturated on example {number}"
+            for number in range(1, len(spec.examples) + 1):
+                node = spec.node("activation", layer, number)
+                z = np.asarray(graph.evaluate(node, memo=memo), dtype=np.float64)
+                if np.any(z < SATURATED) or np.any(z > 1 - SATURATED):
+                    return f"problems.{name}: a hidden unit is saturated on example {number}"
     return None
