@@ -90,3 +90,28 @@ answers:
     for answer, status, score in [(right, "correct", 2.0), (slipped, "partial", 1.0)]:
         result = grade_submission(Submission("s", "s.json", {"g": answer}), key)
         assert (result.items[0].status, result.items[0].score) == (status, score)
+
+
+def test_students_write_the_new_functions_in_their_answers() -> None:
+    """A gradient with sin, tanh, atan and abs: students' forms with the same functions
+    (or their aliases and identities) are right; a slipped sign is not."""
+    rubric = parse_rubric(
+        """\
+schema_version: 1
+title: trig
+problems:
+  p:
+    kind: functions
+    functions:
+      f: {variables: [x, y], expr: "sin(x) y + tanh(y) + atan(x) + abs(x y)"}
+answers:
+  - {id: g, problem: p, quantity: gradient, function: f, points: 2}
+"""
+    )
+    key = solve(rubric)
+    right = ["y cos(x) + 1/(1 + x^2) + y abs(x y)/(x y)", "sin(x) + 1 - tanh(y)^2 + x^2 y/abs(x y)"]
+    aliases = ["cos(x)y + 1/(1+x²) + sqrt(y^2) abs(x)/x", "sin(x) + 1/cosh(y)^2 + abs(x) y/abs(y)"]
+    slipped = ["-y cos(x) + 1/(1 + x^2) + y abs(x y)/(x y)", right[1]]
+    for answer, status in [(right, "correct"), (aliases, "correct"), (slipped, "partial")]:
+        result = grade_submission(Submission("s", "s.json", {"g": answer}), key)
+        assert result.items[0].status == status, (answer, result.items[0].message)

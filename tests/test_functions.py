@@ -341,6 +341,7 @@ def test_a_point_outside_the_domain_refuses_the_rubric(
     assert message.startswith("d.yaml: answers[0].at: 'f' is undefined at the point (x=")
     for fragment in fragments:
         assert fragment in message
+    assert message.endswith(" (answer 'a' of problem 'p')")
 
 
 def test_points_inside_the_domain_are_accepted() -> None:

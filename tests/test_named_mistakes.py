@@ -262,22 +262,27 @@ def test_nearly_delta_in_every_column_is_not_missing_input_factor(hw_key: Answer
         ("q1d.dv", {"preactivation_below": True}, "pre-activations a_j"),
         ("q1c.dW.x1", {"hidden_prime": "preactivation"}, "σ′ as a_j(1 − a_j)"),
         ("q3.dE_dv", {"output_prime": "preactivation"}, "ŷ(1 − ŷ) as s(1 − s)"),
+        ("q1.yhat", {"hidden_identity": True}, "from the forward pass on"),
+        ("q2d.yhat", {"hidden_identity": True}, "from the forward pass on"),
     ],
 )
 def test_the_preactivation_for_the_activation_is_named(
     hw_key: AnswerKey, answer_id: str, mistake: dict[str, Any], words: str
 ) -> None:
-    """a_j where z_j = σ(a_j) belongs in ∂L/∂v (and its batch sum), in σ′ of ∂L/∂W, and s
-    for ŷ = σ(s) in a sigmoid output's derivative: preactivation_for_activation."""
+    """a_j where z_j = σ(a_j) belongs in ∂L/∂v (and its batch sum), in σ′ of ∂L/∂W, s
+    for ŷ = σ(s) in a sigmoid output's derivative, and a for σ(a) from the forward pass
+    on (ŷ, and every gradient after it): preactivation_for_activation."""
     item = answer(hw_key, answer_id, with_mistake(hw_key, answer_id, **mistake))
     assert item.diagnoses == ("preactivation_for_activation",)
     assert words in item.message
 
 
 def test_nearly_the_preactivation_is_not_named(hw_key: AnswerKey) -> None:
-    """Near miss: ∂L/∂v with a_j for z_j, then 10 % off."""
+    """Near misses: ∂L/∂v with a_j for z_j, then 10 % off; ŷ without σ, 10 % off."""
     given = 1.1 * with_mistake(hw_key, "q1c.dv.x2", preactivation_below=True)
     assert answer(hw_key, "q1c.dv.x2", given).diagnoses == ()
+    given = 1.1 * with_mistake(hw_key, "q1.yhat", hidden_identity=True)
+    assert answer(hw_key, "q1.yhat", given).diagnoses == ()
 
 
 # --- wrong_point, chain_order ------------------------------------------------------

@@ -186,13 +186,14 @@ def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
 
     A point outside the domain of what an answer asks for (``log`` of a negative there, a
     division by zero) refuses the rubric: ``RubricError`` naming ``source``, the answer's
-    key path, the function, the point and what is undefined."""
+    key path, the function, the point, what is undefined, the answer id and the problem."""
     graph, problems = build_graph(rubric)
     for index, answer in enumerate(rubric.answers):
         if not isinstance(answer, NetworkAnswer | GradientAnswer):
             problem = answer_problem(problems.functions[answer.problem], answer)
             if problem is not None:
-                raise RubricError(problem, path=source, key=f"answers[{index}].at")
+                where = f"answer '{answer.id}' of problem '{answer.problem}'"
+                raise RubricError(f"{problem} ({where})", path=source, key=f"answers[{index}].at")
     entries: dict[str, KeyEntry] = {}
     memo: dict[str, Value] = {}
     for index, answer in enumerate(rubric.answers):

@@ -79,6 +79,9 @@ class NetworkVariant:
     no_input_factor: bool = False
     """∂L/∂W of a layer of matrix weights without the input factor: δ_j in every column
     instead of δ_j·h_k (x_k at the first layer)."""
+    hidden_identity: bool = False
+    """The hidden layers' activation left out of the forward pass (h = a where f(a)
+    belongs), and so from there on: f′ written in h then comes out as a(1 − a)."""
     preactivation_below: bool = False
     """∂L/∂W_l (l ≥ 2; the shorthand's ∂L/∂v) with the layer below's pre-activations a
     where its activations h = f(a) belong."""
@@ -247,6 +250,8 @@ class _Steps:
         return np.asarray(self.bias * matrix[:, 0] + matrix[:, 1:] @ below, dtype=np.float64)
 
     def activation(self, layer: int, a: Array) -> Array:
+        if self.variant.hidden_identity and layer < self.spec.depth:
+            return np.asarray(a * 1.0, dtype=np.float64)
         return self.spec.layers[layer - 1].activation.forward(a)
 
     def yhat(self, h: Array) -> Array:

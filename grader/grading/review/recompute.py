@@ -90,6 +90,8 @@ def mistakes_for(networks: Sequence[NetworkSpec]) -> tuple[Mistake, ...]:
         found.append(Mistake("preactivation_below", "preactivation_for_activation", variant))
         variant = NetworkVariant(hidden_prime="preactivation")
         found.append(Mistake("preactivation_hidden", "preactivation_for_activation", variant))
+        variant = NetworkVariant(hidden_identity=True)  # from the forward pass on: last
+        found.append(Mistake("preactivation_forward", "preactivation_for_activation", variant))
     if outputs - {"relu", "softmax"}:
         variant = NetworkVariant(output_prime="preactivation")
         found.append(Mistake("preactivation_output", "preactivation_for_activation", variant))

@@ -442,6 +442,9 @@ def _missing_input_factor(finding: Finding, entry: KeyEntry, rubric: Rubric) -> 
 
 
 _PREACTIVATION = {
+    "preactivation_forward": "is computed with the hidden pre-activations a_j = w_j·[1, x] "
+    "where the activations z_j = f(a_j) belong, from the forward pass on (apply the "
+    "activation to each hidden unit)",
     "preactivation_below": "uses the pre-activations a_j = w_j·[1, x] of the layer below "
     "where its activations z_j = f(a_j) belong (∂ŷ/∂v_j = z_j)",
     "preactivation_hidden": "computes the hidden units' derivative with the pre-activation "
