@@ -253,8 +253,21 @@ def _print_report(report: BatchReport, out: Path) -> NoReturn:
         typer.echo(f"Wrote {out / name}")
     for line in report.export_problems:
         typer.echo(terminal_safe(line), err=True)
+    _print_similar(report, out)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
+
+
+def _print_similar(report: BatchReport, out: Path) -> None:
+    """Where similar.csv went and how many pairs it lists (nothing for a shard)."""
+    if report.similar is None:
+        return
+    pairs = (
+        f"{report.similar} pair(s) of students with suspiciously alike submissions, to look at"
+        if report.similar
+        else "no pairs of students with suspiciously alike submissions"
+    )
+    typer.echo(f"Wrote {out / 'similar.csv'}: {pairs}")
 
 
 def _print_problems(report: BatchReport) -> None:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,14 +156,22 @@ def generate(
     seed: int = 0,
     formats: dict[str, float] | None = None,
     section_size: int = SECTION_SIZE,
+    copies: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Write ``count`` students' submissions into ``folder``; how many of each kind.
 
     ``formats`` weighs the kinds of file (default ``FORMATS``); a whole-class CSV holds
-    ``section_size`` students.
+    ``section_size`` students. A key with variants: each student's answers come from
+    their own variant's key. ``copies`` (copier → source, the source an earlier
+    student): the copier hands in the source's answers as the source wrote them, in a
+    file of their own; a source's work is right, rounded or has a few mistakes (not
+    missing or unreadable), so there is something to copy.
     """
     rng = random.Random(seed)
     formats = FORMATS if formats is None else formats
+    copies = copies or {}
+    sources = set(copies.values())
+    written: dict[str, dict[str, Any]] = {}
     answers = key_answers(key)
     ids = [answer.id for answer in answers]
     folder.mkdir(parents=True, exist_ok=True)
@@ -183,10 +191,19 @@ def generate(
     for number in range(count):
         student = f"s{number:06d}"
         profile = rng.choices(list(PROFILES), weights=list(PROFILES.values()))[0]
+        if student in sources:
+            profile = rng.choice(["right", "rounded", "mistakes"])
         kind = rng.choices(list(formats), weights=list(formats.values()))[0]
         tally[profile] = tally.get(profile, 0) + 1
         tally[kind] = tally.get(kind, 0) + 1
+        if key.per_student is not None:
+            answers = key_answers(key.for_student(student))
         given = student_answers(profile, answers, rng)
+        if student in copies:
+            given = dict(written[copies[student]])
+            profile = "copy"
+        if student in sources:
+            written[student] = given
         if kind == "json":
             text = json.dumps(
                 {

@@ -196,7 +196,11 @@ def test_an_attack_gets_its_outcome_quickly_and_leaves_only_the_outputs(
 
     leftover = files_under(tmp_path) - {Path("in") / name}
     feedback = {path for path in leftover if path.parts[:2] == ("out", "feedback")}
-    assert leftover - feedback == {Path("out/gradebook.csv"), Path("out/results.jsonl")}
+    assert leftover - feedback == {
+        Path("out/gradebook.csv"),
+        Path("out/results.jsonl"),
+        Path("out/similar.csv"),
+    }
     assert len(feedback) == len(records)
     assert not os.path.exists(tmp_path / PWNED)
 

@@ -339,6 +339,7 @@ def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: P
         "feedback",
         "gradebook.csv",
         "results.jsonl",
+        "similar.csv",
     ]
 
 

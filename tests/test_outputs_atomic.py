@@ -176,6 +176,7 @@ def test_feedback_for_hostile_ids_stays_inside_the_feedback_folder(
         Path("in/class.csv"),
         Path("out/gradebook.csv"),
         Path("out/results.jsonl"),
+        Path("out/similar.csv"),
     ]
 
 
@@ -237,7 +238,12 @@ def test_a_second_run_into_the_same_folder_replaces_everything_cleanly(
     (submissions / "ada-perfect.json").unlink()
     grade_path(submissions, hw_key, out)
     assert not (out / "feedback" / "ada.md").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["feedback", "gradebook.csv", "results.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "feedback",
+        "gradebook.csv",
+        "results.jsonl",
+        "similar.csv",
+    ]
 
 
 def test_results_are_strict_json_and_keep_the_raw_answer(tmp_path: Path, hw_key: AnswerKey) -> None:

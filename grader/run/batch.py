@@ -15,7 +15,7 @@ import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, NamedTuple, Protocol, overload
 
@@ -28,7 +28,9 @@ from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import Memo
 from grader.render import gradebook
+from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
+from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
 from grader.run.output import conflict_stem, feedback_stem, staging
 from grader.run.parallel import grade_in_workers
@@ -50,6 +52,8 @@ class BatchReport:
     resubmissions: tuple[str, ...] = ()
     """Students of an LMS bulk download who uploaded more than once: which upload
     counts and which it replaced."""
+    similar: int | None = None
+    """How many pairs ``similar.csv`` lists (None: the copy check did not run, a shard)."""
     exported: tuple[str, ...] = ()
     """The files the exports wrote, by name."""
     export_problems: tuple[str, ...] = ()
@@ -106,9 +110,10 @@ def write_outputs(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/`` (and ``exports``) whole,
-    or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv`` (and
+    ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
@@ -116,7 +121,9 @@ def write_outputs(
     """
     memo = Memo()
     prepared = (prepare(result, key, memo) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )
 
 
 def write_prepared(
@@ -126,12 +133,17 @@ def write_prepared(
     *,
     on_result: Callable[[Prepared], None] | None = None,
     exports: Sequence[Export] = (),
+    copy_check: bool = True,
 ) -> BatchReport:
     """``write_outputs`` for results already rendered (by ``--jobs`` workers, say).
 
     Streams: each student's feedback is written as it comes, their record and gradebook
     row go to temporary files (``grader.run.rows``) until the end; only where each
-    student id's row and record are stays in memory.
+    student id's row and record are stays in memory, with what the copy check needs of
+    each (``grader.run.copies``). When the class is complete, the copy check names the
+    answers that are another student's variant (their records, rows and feedback are
+    rendered again) and writes ``similar.csv``; ``copy_check=False`` (a shard, which is
+    not the whole class) leaves both out.
 
     Two submissions with one student id: two uploads of one student in an LMS bulk
     download (``grader.intake.lms_names``) are a resubmission, and the later upload
@@ -144,20 +156,23 @@ def write_prepared(
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
     resubmissions: list[str] = []
-    exported: list[str] = []
-    problems: list[str] = []
     rows = RowStore()
     records = LineStore()
+    similar: int | None = None
+    exported: list[str] = []
+    problems: list[str] = []
     try:
         with staging(out_dir) as stage, _writing(out_dir):
-            outputs = _Outputs(rows, records, array("q"), stage / "feedback", key)
+            check = CopyCheck(key) if copy_check else None
+            outputs = _Outputs(rows, records, stage / "feedback", key, check)
             outputs.feedback_dir.mkdir()
             for each in prepared:
                 student_id = each.student_id
                 earlier = seen.get(student_id)
                 if earlier is None:
-                    seen[student_id] = _Seen(each.source, *outputs.add(each))
-                    outputs.feedback(feedback_stem(student_id), each)
+                    row, record = rows.append(each.row), outputs.record(each)
+                    seen[student_id] = _Seen(each.source, row, record)
+                    outputs.feedback(feedback_stem(student_id), each, record, row)
                 elif not earlier.conflicted and _resubmission(earlier.source, each.source):
                     each, seen[student_id], line = outputs.resubmitted(each, earlier)
                     resubmissions.append(line)
@@ -168,13 +183,20 @@ def write_prepared(
                     unreadable.append(f"{each.source}: {each.error}")
                 if on_result is not None:
                     on_result(each)
+            if check is not None:
+                findings = check.finish()
+                similar = len(findings.pairs)
+                outputs.name_copies(findings)
+                (stage / SIMILAR).write_text(
+                    render_similar(findings.pairs), encoding="utf-8", newline="", errors=UNENCODABLE
+                )
             with (stage / "results.jsonl").open("wb") as jsonl:
                 records.copy_to(jsonl)
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
                 _write_gradebook(file, rows, answer_ids, summary)
-            results = RowResults(records, outputs.record_of, key)
+            results = RowResults(records, outputs.record_of(len(rows)), key)
             for output in [export(results, key) for export in exports]:
                 for file_name, text in output.files:
                     (stage / file_name).write_text(
@@ -195,6 +217,7 @@ def write_prepared(
         tuple(unreadable),
         listed,
         tuple(resubmissions),
+        similar,
         tuple(exported),
         tuple(problems),
     )
@@ -233,18 +256,44 @@ class _Outputs:
 
     rows: RowStore
     records: LineStore
-    record_of: array[int]
-    """For each row, the position of the record it was made from."""
     feedback_dir: Path
     key: AnswerKey
+    check: CopyCheck | None = None
+    owners: dict[int, tuple[int, str]] = field(default_factory=dict)
+    """Record → the gradebook row and feedback file it holds (a record of an upload
+    replaced by a later one holds neither)."""
 
-    def add(self, each: Prepared) -> tuple[int, int]:
-        """A new row and its record; their positions."""
-        self.record_of.append(self.records.append(each.record))
-        return self.rows.append(each.row), self.record_of[-1]
+    def record_of(self, count: int) -> array[int]:
+        """For each of the ``count`` rows, the position of the record that holds it."""
+        found = array("q", bytes(8 * count))
+        for record, (row, _) in self.owners.items():
+            found[row] = record
+        return found
 
-    def feedback(self, stem: str, each: Prepared) -> None:
+    def record(self, each: Prepared) -> int:
+        """Keep a new record (and what the copy check needs of it); its position."""
+        position = self.records.append(each.record)
+        if self.check is not None:
+            self.check.add(position, each.probe)
+        return position
+
+    def feedback(self, stem: str, each: Prepared, record: int, row: int) -> None:
+        """Write the feedback of the record that holds ``row``."""
         (self.feedback_dir / f"{stem}.md").write_bytes(each.feedback.encode("utf-8", UNENCODABLE))
+        self.owners[record] = (row, stem)
+
+    def name_copies(self, findings: CopyFindings) -> None:
+        """Render again each record with another student's answers (``name_copied``),
+        with its row and feedback if it holds them."""
+        for position, (other, answer_ids) in sorted(findings.copied.items()):
+            result = restore(json.loads(self.records[position]), self.key)
+            own = self.key.for_student(result.student_id)
+            again = prepare(name_copied(result, other, answer_ids, own), self.key)
+            self.records.replace(position, again.record)
+            held = self.owners.get(position)
+            if held is not None:
+                self.rows.replace(held[0], again.row)
+                self.feedback(held[1], again, position, held[0])
 
     def noted(self, record: str, warning: str) -> Prepared:
         """The result of ``record`` rendered again with one more warning."""
@@ -267,16 +316,17 @@ class _Outputs:
             each = self.noted(each.record, counts)
             old_record = self.noted(self.records[earlier.record], superseded).record
             self.records.replace(earlier.record, old_record)
+            self.owners.pop(earlier.record, None)
             self.rows.replace(earlier.row, each.row)
-            self.feedback(feedback_stem(student_id), each)
-            self.record_of[earlier.row] = self.records.append(each.record)
-            return each, _Seen(each.source, earlier.row, self.record_of[earlier.row]), line
+            record = self.record(each)
+            self.feedback(feedback_stem(student_id), each, record, earlier.row)
+            return each, _Seen(each.source, earlier.row, record), line
         each = self.noted(each.record, superseded)
-        self.records.append(each.record)
+        self.record(each)
         counted = self.noted(self.records[earlier.record], counts)
         self.records.replace(earlier.record, counted.record)
         self.rows.replace(earlier.row, counted.row)
-        self.feedback(feedback_stem(student_id), counted)
+        self.feedback(feedback_stem(student_id), counted, earlier.record, earlier.row)
         return each, earlier, line
 
     def conflict(self, each: Prepared, earlier: _Seen) -> tuple[Prepared, _Seen]:
@@ -289,10 +339,12 @@ class _Outputs:
             self.records.replace(earlier.record, first.record)
             self.rows.replace(earlier.row, first.row)
             (self.feedback_dir / f"{feedback_stem(student_id)}.md").unlink()
-            self.feedback(conflict_stem(student_id, earlier.source), first)
+            stem = conflict_stem(student_id, earlier.source)
+            self.feedback(stem, first, earlier.record, earlier.row)
         each = self.noted(each.record, _conflict(earlier.source, student_id))
-        self.add(each)
-        self.feedback(conflict_stem(student_id, each.source), each)
+        row = self.rows.append(each.row)
+        record = self.record(each)
+        self.feedback(conflict_stem(student_id, each.source), each, record, row)
         return each, earlier._replace(conflicted=True)
 
 
@@ -349,6 +401,9 @@ def grade_path(
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
+            # a shard is not the whole class: no copy check, and no similar.csv of an
+            # earlier run left to be taken for this one's
+            (out_dir / SIMILAR).unlink(missing_ok=True)
         return _grade_entries(
             entries,
             key,
@@ -357,6 +412,7 @@ def grade_path(
             exports=exports,
             jobs=jobs,
             limits=limits,
+            copy_check=shard is None,
         )
 
 
@@ -411,6 +467,7 @@ def _grade_entries(
     exports: Sequence[Export],
     jobs: int,
     limits: Limits,
+    copy_check: bool,
 ) -> BatchReport:
     if jobs > 1:
         prepared: Iterable[Prepared] = grade_in_workers(entries, key, jobs, limits)
@@ -425,4 +482,6 @@ def _grade_entries(
         memo = Memo()
         results = grade_all(submissions, key, limits=limits, memo=memo)
         prepared = (prepare(result, key, memo) for result in results)
-    return write_prepared(prepared, key, out_dir, on_result=on_result, exports=exports)
+    return write_prepared(
+        prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
+    )

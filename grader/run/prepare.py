@@ -27,6 +27,7 @@ from grader.intake.submission import (
 from grader.limits import DEFAULT_LIMITS, Limits
 from grader.memo import Memo, Table
 from grader.render.feedback import render_feedback
+from grader.run.copies import Probe, probe
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
 
@@ -90,6 +91,8 @@ class Prepared(NamedTuple):
     feedback: str
     row: str
     """The gradebook row (``grader.run.rows``)."""
+    probe: Probe | None = None
+    """What the copy check needs of it (``grader.run.copies``)."""
 
 
 def prepare(result: StudentResult, key: AnswerKey, memo: Memo | None = None) -> Prepared:
@@ -111,6 +114,7 @@ def prepare(result: StudentResult, key: AnswerKey, memo: Memo | None = None) -> 
         record=record,
         feedback=render_feedback(shown, key.rubric),
         row=row_text(result, KEPT_WARNINGS, [answer.id for answer in key.rubric.answers]),
+        probe=probe(result, key),
     )
 
 
