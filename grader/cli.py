@@ -511,6 +511,15 @@ def sheet(
             show_default=False,
         ),
     ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="The roster column holding the ids the submissions will carry, e.g. ID "
+            "(Canvas's user id, for a Canvas bulk download) or Identifier (Moodle's "
+            "participant, for a Moodle download).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write each student's handout (their own numbers) and answers templates, JSON and
     CSV, into OUT/<student>/ (a rubric with variants)."""
@@ -523,7 +532,12 @@ def sheet(
         if (student is None) == (roster is None):
             raise UsageError("give one of --student ID or --roster ROSTER.csv")
         template = Template(load_rubric(rubric), source=str(rubric))
-        students = [student] if student is not None else roster_student_ids(roster)  # type: ignore[arg-type]
+        if id_column is not None and roster is None:
+            raise UsageError("--id-column is for --roster")
+        if roster is not None:
+            students = roster_student_ids(roster, id_column)
+        else:
+            students = [student] if student is not None else []
         sheets = write_sheets(template, students, out)
     except GraderError as error:
         fail(error)

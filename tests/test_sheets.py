@@ -183,6 +183,35 @@ def test_a_roster_gives_a_sheet_per_student(tmp_path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("kind", "column", "folders"),
+    [
+        ("canvas", "ID", ["1", "2"]),
+        ("canvas", "sis login id", ["alice", "bob"]),
+        ("worksheet", "Identifier", ["1234567", "1234568"]),
+        ("gradescope", None, ["alice", "bob"]),
+    ],
+)
+def test_id_column_picks_the_ids_submissions_will_carry(
+    tmp_path: Path, kind: str, column: str | None, folders: list[str]
+) -> None:
+    """--id-column: Canvas's ID (a Canvas bulk download names files by it), Moodle's
+    Identifier (its number); a Gradescope roster's Email (the local part, as variants
+    normalise it) without one."""
+    texts = {
+        **ROSTERS,
+        "worksheet": "Identifier,Full name,Email address\nParticipant 1234567,A,a@x\n"
+        "Participant 1234568,B,b@x\n",
+        "gradescope": "First Name,Last Name,SID,Email\nAlice,A,1,alice@uni.edu\n"
+        "Bob,B,2,bob@uni.edu\n",
+    }
+    roster = tmp_path / "roster.csv"
+    roster.write_text(texts[kind], encoding="utf-8")
+    extra = ["--id-column", column] if column is not None else []
+    sheet(tmp_path / "out", "--roster", str(roster), *extra)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == folders
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         ([], "give one of --student ID or --roster"),

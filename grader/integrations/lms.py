@@ -25,9 +25,11 @@ from grader.integrations.canvas import (
     render_canvas,
     student_column_count,
 )
+from grader.integrations.moodle import IDENTIFIERS as MOODLE_IDENTIFIERS
 from grader.integrations.moodle import (
     NO_ROSTER_HEADER,
     MoodleRoster,
+    participant_number,
     read_moodle_roster,
     render_moodle,
 )
@@ -148,16 +150,25 @@ def lms_exports(
     return (EXPORTERS[format](ExportOptions(roster, rubric, assignment_id)),)
 
 
-def roster_student_ids(path: Path) -> list[str]:
-    """The student ids of a roster, for ``grader sheet --roster``: a CSV's
-    ``student_id`` column; else a Canvas gradebook export's most preferred identifier
-    (SIS Login ID, then SIS User ID, then ID); else a Moodle export's (Username, then
-    Email address, then ID number). Rows without one are left out."""
+def roster_student_ids(path: Path, column: str | None = None) -> list[str]:
+    """The student ids of a roster, for ``grader sheet --roster``: the ``column`` named
+    (any case; Moodle's ``Identifier``, ``Participant 1234567``, gives the number); else
+    a CSV's ``student_id`` column; else a Canvas gradebook export's most preferred
+    identifier (SIS Login ID, then SIS User ID, then ID); else a Moodle export's
+    (Username, then Email address, then ID number, then Identifier). Rows without one,
+    and Canvas's Points Possible row, are left out."""
     rows = read_rows(path)
     header = [each.strip().casefold() for each in rows[0]]
-    if "student_id" in header:
-        column = header.index("student_id")
-        ids = [cell(row, column) for row in rows[1:]]
+    wanted = column.strip().casefold() if column is not None else "student_id"
+    if wanted in header:
+        index = header.index(wanted)
+        ids = [cell(row, index) for row in rows[1:] if "Points Possible" not in cell(row, 0)]
+        if wanted in MOODLE_IDENTIFIERS["participant"]:
+            ids = [participant_number(each) for each in ids]
+    elif column is not None:
+        raise UsageError(
+            f"roster {path}: no column {column!r} (columns: {', '.join(rows[0][:12])})"
+        )
     else:
         canvas = student_column_count(rows[0]) is not None
         roster = read_canvas_roster(path).roster if canvas else read_moodle_roster(path).roster
