@@ -3,7 +3,8 @@ turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
           [--jobs N] [--limit NAME=VALUE ...]
-    grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
+    grader grade | check | report | classroom | gradescope | merge | key | variant | schema
+    grade --version, grader --version
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
+from grader import __version__
 from grader.errors import GraderError, UsageError
 from grader.intake.identity import visible
 from grader.limits import DEFAULT_LIMITS
@@ -33,6 +35,33 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 grade_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+DISTRIBUTION = "backprop-grader"
+"""The name the package is installed by (``pip install backprop-grader``); it imports as
+``grader``."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{DISTRIBUTION} {__version__}")
+        raise typer.Exit()
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+]
+
+
+@app.callback()
+def _grader(version: VersionOption = False) -> None:
+    """Grade numeric, vector, matrix and derivative homework from a rubric."""
+
 
 RubricOption = Annotated[
     Path, typer.Option("--rubric", "-r", help="The rubric YAML file.", show_default=False)
@@ -197,8 +226,10 @@ def grade(
             show_default=False,
         ),
     ] = None,
+    version: VersionOption = False,
 ) -> None:
-    """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
+    """Grade every submission and write gradebook.csv, results.jsonl, feedback/,
+    items.csv and summary.md."""
     from grader.integrations.lms import lms_exports
     from grader.rubric.load import load_rubric
     from grader.run.batch import grade_path
@@ -321,6 +352,40 @@ def check(
         status = 1 if result.status == "error" else status
         typer.echo(printable(render_feedback(result, key.rubric)))
     raise typer.Exit(status)
+
+
+@app.command("report")
+def report(
+    grades_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A graded run's folder (what grade or grader merge wrote).", show_default=False
+        ),
+    ],
+    rubric: RubricOption,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The HTML file to write (default: report.html in GRADES_DIR).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the class report: one self-contained HTML page with the score histogram,
+    each question's outcomes and mistakes, discrimination and the students to talk to."""
+    from grader.rubric.load import load_rubric
+    from grader.run.report import write_report
+    from grader.variants.keys import answer_key
+
+    OUTPUT_FOLDER.append(out.parent if out is not None else grades_dir)
+    try:
+        key = answer_key(load_rubric(rubric), source=str(rubric))
+        written, graded = write_report(grades_dir, key, out)
+    except GraderError as error:
+        fail(error)
+    typer.echo(f"Wrote {written}: {len(graded.results)} students")
 
 
 @app.command("classroom")

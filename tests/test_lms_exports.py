@@ -338,8 +338,10 @@ def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: P
     assert sorted(path.name for path in (tmp_path / "plain").iterdir()) == [
         "feedback",
         "gradebook.csv",
+        "items.csv",
         "results.jsonl",
         "similar.csv",
+        "summary.md",
     ]
 
 

@@ -29,7 +29,7 @@ _MARK = {
 }
 
 
-def _mark(item: ItemResult) -> str:
+def mark(item: ItemResult) -> str:
     """The item's status; an error carried forward says so rather than 'partly right'."""
     if "ecf" in item.diagnoses and item.status == "partial":
         return "🔁 right given your earlier answers"
@@ -66,14 +66,14 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
 
 
 def _table_line(item: ItemResult) -> str:
-    return f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
+    return f"| `{item.id}` | {mark(item)} | {points(item.score)} / {points(item.max_score)} |"
 
 
 def _item_section(item: ItemResult, rubric: Rubric) -> str:
     """The item's section: its lines, each ending with a line break, and a blank line."""
     title = f" — {item.title}" if item.title else ""
     lines = [
-        f"## `{item.id}`{title}: {_mark(item)} ({points(item.score)} / {points(item.max_score)})",
+        f"## `{item.id}`{title}: {mark(item)} ({points(item.score)} / {points(item.max_score)})",
         "",
     ]
     if item.status != "missing":

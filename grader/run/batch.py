@@ -30,6 +30,7 @@ from grader.memo import Memo
 from grader.render import gradebook
 from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
+from grader.render.summary_markdown import render_items_csv, render_summary_markdown
 from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
 from grader.run.output import conflict_stem, feedback_stem, staging
@@ -37,6 +38,13 @@ from grader.run.parallel import grade_in_workers
 from grader.run.prepare import Prepared, grade_all, prepare, restore
 from grader.run.rows import LineStore, RowStore
 from grader.solver.key import AnswerKey
+from grader.stats.items import (
+    diagnosis_table,
+    item_analysis,
+    score_histogram,
+    score_statistics,
+)
+from grader.stats.table import TableBuilder
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,8 @@ def write_outputs(
     exports: Sequence[Export] = (),
     copy_check: bool = True,
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv`` (and
-    ``exports``) whole, or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv``,
+    ``items.csv``, ``summary.md`` (and ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
@@ -152,6 +160,7 @@ def write_prepared(
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
+    table = TableBuilder({a.id: a.points for a in key.rubric.answers}, key.rubric.max_score)
     seen: dict[str, _Seen] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
@@ -195,7 +204,10 @@ def write_prepared(
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
-                _write_gradebook(file, rows, answer_ids, summary)
+                _write_gradebook(file, rows, answer_ids, summary, table)
+            _write_statistics(
+                stage, table, key, unreadable, _listed(conflicts), tuple(resubmissions)
+            )
             results = RowResults(records, outputs.record_of(len(rows)), key)
             for output in [export(results, key) for export in exports]:
                 for file_name, text in output.files:
@@ -207,21 +219,52 @@ def write_prepared(
     finally:
         rows.close()
         records.close()
-    listed = tuple(
-        f"{student_id}: claimed by {', '.join(sources)}"
-        for student_id, sources in conflicts.items()
-    )
     return BatchReport(
         summary,
         len(rows),
         tuple(unreadable),
-        listed,
+        _listed(conflicts),
         tuple(resubmissions),
         similar,
         tuple(exported),
         tuple(problems),
     )
 
+
+def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:
+    return tuple(
+        f"{student_id}: claimed by {', '.join(sources)}"
+        for student_id, sources in conflicts.items()
+    )
+
+
+def _write_statistics(
+    stage: Path,
+    table: TableBuilder,
+    key: AnswerKey,
+    unreadable: Sequence[str],
+    conflicts: Sequence[str],
+    resubmissions: Sequence[str],
+) -> None:
+    """``items.csv`` (the item analysis) and ``summary.md`` (the class summary)."""
+    counted = table.table()
+    analysis = item_analysis(counted)
+    summary = render_summary_markdown(
+        key.rubric.title,
+        score_statistics(counted),
+        score_histogram(counted),
+        analysis,
+        diagnosis_table(counted),
+        unreadable=unreadable,
+        conflicts=conflicts,
+        resubmissions=resubmissions,
+    )
+    for name, text in (("items.csv", render_items_csv(analysis)), ("summary.md", summary)):
+        (stage / name).write_text(text, encoding="utf-8", newline="", errors=UNENCODABLE)
+
+
+SUPERSEDED = f"{RESUBMISSION}: replaced by the later upload"
+"""How the warning of an upload that a later one replaced begins (it has no row)."""
 
 UNENCODABLE = "backslashreplace"
 """A text a student wrote can hold what UTF-8 cannot encode (a lone surrogate from a JSON
@@ -309,7 +352,7 @@ class _Outputs:
         newer = old is None or new is None or new.order >= old.order
         kept, replaced = (each.source, earlier.source) if newer else (earlier.source, each.source)
         counts = f"{RESUBMISSION}: {_place(kept)} replaces the earlier upload {_place(replaced)}"
-        superseded = f"{RESUBMISSION}: replaced by the later upload {_place(kept)}; not counted"
+        superseded = f"{SUPERSEDED} {_place(kept)}; not counted"
         student_id = each.student_id
         line = f"{student_id}: {kept} replaces {replaced}"
         if newer:
@@ -362,14 +405,19 @@ def _conflict(other: str, student_id: str) -> str:
 
 
 def _write_gradebook(
-    file: IO[str], rows: RowStore, answer_ids: Sequence[str], summary: ClassSummary
+    file: IO[str],
+    rows: RowStore,
+    answer_ids: Sequence[str],
+    summary: ClassSummary,
+    table: TableBuilder,
 ) -> None:
     """``render_gradebook``, streamed row by row (each row's line was formatted when the
-    result was rendered); also counts each row in the summary."""
+    result was rendered); also counts each row in the summary and the statistics."""
     file.write(gradebook.csv_text([gradebook.header(answer_ids)]))
     for row in rows.rows():
         file.write(row.line)
         summary.add(row.score, row.graded, row.statuses, row.diagnoses)
+        table.add(row.student_id, row.graded, row.scores, row.statuses, row.diagnoses)
 
 
 def grade_path(
