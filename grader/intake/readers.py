@@ -28,7 +28,6 @@ import codecs
 import csv
 import difflib
 import errno
-import functools
 import io
 import json
 import os
@@ -1013,9 +1012,8 @@ def _read_class_csv(
         )
 
 
-@functools.lru_cache(maxsize=16)
 def _folded(known_ids: tuple[str, ...]) -> tuple[frozenset[str], Mapping[str, tuple[str, ...]]]:
-    """The answer ids, and by case-folded id the ids that fold to it (once per rubric)."""
+    """The answer ids, and by case-folded id the ids that fold to it."""
     by_folded: dict[str, tuple[str, ...]] = {}
     for answer_id in known_ids:
         by_folded[answer_id.casefold()] = (*by_folded.get(answer_id.casefold(), ()), answer_id)

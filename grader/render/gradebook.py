@@ -4,7 +4,6 @@ answer id."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Iterable, Sequence
 
@@ -74,7 +73,6 @@ def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]
     return csv_text([header(answer_ids), *(row(result, answer_ids) for result in results)])
 
 
-@functools.lru_cache(maxsize=1024)
 def number(value: float) -> str:
     """A score as the shortest text that reads back to it, rounded to 4 decimals."""
     text = f"{round(value, 4):.4f}".rstrip("0").rstrip(".")
