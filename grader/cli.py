@@ -3,7 +3,8 @@ turn a ``GraderError`` into a message on stderr and its exit status.
 
     grade SUBMISSIONS --rubric RUBRIC [--out DIR] [--format plain|canvas|moodle] [--roster PATH]
           [--jobs N] [--limit NAME=VALUE ...]
-    grader grade | check | classroom | gradescope | merge | key | variant | sheet | schema
+    grader grade | check | report | classroom | gradescope | merge | key | variant | schema
+    grade --version, grader --version
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 import typer
 
+from grader import __version__
 from grader.errors import GraderError, UsageError
 from grader.intake.identity import visible
 from grader.limits import DEFAULT_LIMITS
@@ -34,6 +36,33 @@ app = typer.Typer(
 )
 grade_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
+DISTRIBUTION = "backprop-grader"
+"""The name the package is installed by (``pip install backprop-grader``); it imports as
+``grader``."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{DISTRIBUTION} {__version__}")
+        raise typer.Exit()
+
+
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+]
+
+
+@app.callback()
+def _grader(version: VersionOption = False) -> None:
+    """Grade numeric, vector, matrix and derivative homework from a rubric."""
+
+
 RubricOption = Annotated[
     Path, typer.Option("--rubric", "-r", help="The rubric YAML file.", show_default=False)
 ]
@@ -46,6 +75,35 @@ def terminal_safe(text: str) -> str:
     take for a workflow command."""
     return visible(text).replace("::", ":\\:")
 
+
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Also write an LMS gradebook: canvas (canvas.csv) or moodle (moodle.csv); "
+        "gradebook.csv is always written.",
+    ),
+]
+"""``--format``: plain or an exporter's name (``grader.integrations.lms.FORMATS``, which
+checks it; tests/test_lms_exports.py holds this help to that list)."""
+
+RosterOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The gradebook CSV exported from Canvas, or a Moodle roster; "
+        "writes roster-report.csv too.",
+        show_default=False,
+    ),
+]
+
+AssignmentIdOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The Canvas assignment's id (default: the roster column titled like the rubric).",
+        show_default=False,
+    ),
+]
 
 StudentOption = Annotated[
     str | None,
@@ -138,30 +196,9 @@ def grade(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
         "grades"
     ),
-    format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            help="Also write an LMS gradebook: canvas (canvas.csv) or moodle (moodle.csv); "
-            "gradebook.csv is always written.",
-        ),
-    ] = "plain",
-    roster: Annotated[
-        Path | None,
-        typer.Option(
-            help="The gradebook CSV exported from Canvas, or a Moodle roster; "
-            "writes roster-report.csv too.",
-            show_default=False,
-        ),
-    ] = None,
-    assignment_id: Annotated[
-        str | None,
-        typer.Option(
-            help="The Canvas assignment's id (default: the roster column titled like the rubric).",
-            show_default=False,
-        ),
-    ] = None,
+    format: FormatOption = "plain",
+    roster: RosterOption = None,
+    assignment_id: AssignmentIdOption = None,
     jobs: Annotated[
         int,
         typer.Option(
@@ -189,10 +226,11 @@ def grade(
             show_default=False,
         ),
     ] = None,
+    version: VersionOption = False,
 ) -> None:
-    """Grade every submission and write gradebook.csv, results.jsonl and feedback/."""
+    """Grade every submission and write gradebook.csv, results.jsonl, feedback/,
+    items.csv and summary.md."""
     from grader.integrations.lms import lms_exports
-    from grader.render.summary import render_summary
     from grader.rubric.load import load_rubric
     from grader.run.batch import grade_path
     from grader.variants.keys import answer_key
@@ -205,7 +243,7 @@ def grade(
         part = parse_shard(shard) if shard is not None else None
         limits = DEFAULT_LIMITS.with_options(limit or [])
         key = answer_key(load_rubric(rubric), source=str(rubric))
-        lms = lms_exports(format, roster, key.rubric, assignment_id)
+        exports = lms_exports(format, roster, key.rubric, assignment_id)
         if not (submissions.is_dir() or submissions.is_file()):
             # A bad command line (exit 2), found before an output folder is made.
             raise UsageError(f"{submissions}: no such file or folder")
@@ -221,7 +259,7 @@ def grade(
                 key,
                 out,
                 on_result=progress,
-                exports=lms.exports,
+                exports=exports,
                 jobs=jobs,
                 shard=part,
                 limits=limits,
@@ -230,18 +268,25 @@ def grade(
             progress.close()
     except GraderError as error:
         fail(error)
+    _print_report(report, out)
+
+
+grade_app.command()(grade)
+
+
+def _print_report(report: BatchReport, out: Path) -> NoReturn:
+    """The class summary and what was written, then the problems; exit as the run says."""
+    from grader.render.summary import render_summary
+
     typer.echo(render_summary(report.summary), nl=False)
     typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
-    for name in lms.file_names:
+    for name in report.exported:
         typer.echo(f"Wrote {out / name}")
-    for line in lms.problems():
+    for line in report.export_problems:
         typer.echo(terminal_safe(line), err=True)
     _print_similar(report, out)
     _print_problems(report)
     raise typer.Exit(report.exit_code)
-
-
-grade_app.command()(grade)
 
 
 def _print_similar(report: BatchReport, out: Path) -> None:
@@ -292,32 +337,55 @@ def check(
 
     With a rubric with variants, the file's student_id (or --student) says whose
     numbers it answers."""
-    from dataclasses import replace
-
-    from grader.intake.readers import read_file
-    from grader.intake.submission import Submission, Unreadable
     from grader.render.feedback import render_feedback
     from grader.rubric.load import load_rubric
-    from grader.run.prepare import grade_all
+    from grader.run.single import grade_file
     from grader.variants.keys import answer_key
 
     try:
         key = answer_key(load_rubric(rubric), source=str(rubric))
-        known = [answer.id for answer in key.rubric.answers]
-        read: list[Submission | Unreadable]
-        try:
-            read = read_file(answers, known)
-        except GraderError as error:
-            read = [Unreadable(answers.stem, str(answers), getattr(error, "detail", str(error)))]
-        if student is not None:
-            read = [replace(submission, student_id=student) for submission in read]
+        results = grade_file(answers, key, student=student)
     except GraderError as error:
         fail(error)
     status = 0
-    for result in grade_all(read, key):
+    for result in results:
         status = 1 if result.status == "error" else status
         typer.echo(printable(render_feedback(result, key.rubric)))
     raise typer.Exit(status)
+
+
+@app.command("report")
+def report(
+    grades_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A graded run's folder (what grade or grader merge wrote).", show_default=False
+        ),
+    ],
+    rubric: RubricOption,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The HTML file to write (default: report.html in GRADES_DIR).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the class report: one self-contained HTML page with the score histogram,
+    each question's outcomes and mistakes, discrimination and the students to talk to."""
+    from grader.rubric.load import load_rubric
+    from grader.run.report import write_report
+    from grader.variants.keys import answer_key
+
+    OUTPUT_FOLDER.append(out.parent if out is not None else grades_dir)
+    try:
+        key = answer_key(load_rubric(rubric), source=str(rubric))
+        written, graded = write_report(grades_dir, key, out)
+    except GraderError as error:
+        fail(error)
+    typer.echo(f"Wrote {written}: {len(graded.results)} students")
 
 
 @app.command("classroom")
@@ -423,23 +491,25 @@ def merge(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")] = Path(
         "grades"
     ),
+    format: FormatOption = "plain",
+    roster: RosterOption = None,
+    assignment_id: AssignmentIdOption = None,
 ) -> None:
-    """Combine shards graded apart into the outputs of one run (gradebook, results, feedback)."""
-    from grader.render.summary import render_summary
+    """Combine shards graded apart into the outputs of one run (gradebook, results,
+    feedback, and an LMS gradebook with --format)."""
+    from grader.integrations.lms import lms_exports
     from grader.rubric.load import load_rubric
     from grader.run.merge import merge_results
     from grader.variants.keys import answer_key
 
     OUTPUT_FOLDER.append(out)
     try:
-        report = merge_results(results, answer_key(load_rubric(rubric), source=str(rubric)), out)
+        key = answer_key(load_rubric(rubric), source=str(rubric))
+        exports = lms_exports(format, roster, key.rubric, assignment_id)
+        report = merge_results(results, key, out, exports=exports)
     except GraderError as error:
         fail(error)
-    typer.echo(render_summary(report.summary), nl=False)
-    typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
-    _print_similar(report, out)
-    _print_problems(report)
-    raise typer.Exit(report.exit_code)
+    _print_report(report, out)
 
 
 @app.command("key")

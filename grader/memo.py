@@ -1,64 +1,62 @@
-"""Memoizing by identity: the results of a function of immutable objects, kept for the
-very objects they were computed from.
+"""What a batch remembers for speed, in one object that the batch owns: a ``Memo``.
 
-A class gives the same answer again and again, and grading hands back the same frozen
-``ItemResult`` for the same answer (``grader.grading.grade``), so what is derived from an item
-(its feedback section, its ``results.jsonl`` text) is worked out once per distinct item,
-however many students wrote it. Objects are recognised by ``id``; each entry keeps its
-arguments alive, so an id is never reused while its entry stands. The table is bounded:
-when full it is emptied, which costs only the work of filling it again.
+A class gives the same answer again and again, and most students' mistakes are the same
+few (a sign, a factor two of the same rounded number): grading an answer, or examining a
+wrong one, is worked out once per distinct answer and remembered. Whoever grades many
+submissions (``grader.run.batch.grade_path``, each ``--jobs`` worker) makes one ``Memo``,
+hands it to grading (``grade_submission(..., memo=...)``) and drops it when done:
+nothing is remembered from one batch to the next, and nothing is cleared by hand.
+
+Each module names the tables it keeps as ``Table`` constants (a name and a bound; a
+``Table`` holds nothing itself). An entry keyed by objects' ``id`` keeps those objects
+alive in its value, so an id is never reused while its entry stands. A full table is
+emptied, which costs only the work of filling it again.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-_TABLES: list[dict[Any, Any]] = []
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def table() -> dict[Any, Any]:
-    """A new memo table, emptied with every other by ``forget``."""
-    made: dict[Any, Any] = {}
-    _TABLES.append(made)
-    return made
+class Table(Generic[K, V]):
+    """One kind of thing a ``Memo`` remembers: keys ``K`` to values ``V``, at most
+    ``maxsize`` of them."""
+
+    __slots__ = ("maxsize", "name")
+
+    def __init__(self, name: str, maxsize: int) -> None:
+        self.name = name
+        self.maxsize = maxsize
+
+    def __repr__(self) -> str:
+        return f"Table({self.name!r}, {self.maxsize})"
 
 
-def forget() -> None:
-    """Empty every memo table: what a batch remembered (and the answer key it holds)
-    goes with it (``grader.run.batch.grade_path`` calls this when it is done)."""
-    for each in _TABLES:
-        each.clear()
+class Memo:
+    """The tables of one batch (see the module docstring)."""
 
+    __slots__ = ("_tables",)
 
-def by_identity(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a function of positional arguments compared by identity (``is``)."""
+    def __init__(self) -> None:
+        self._tables: dict[Table[Any, Any], dict[Any, Any]] = {}
 
-    def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        memos: dict[Any, tuple[Any, R]] = table()
+    def get(self, table: Table[K, V], key: K) -> V | None:
+        """What ``table`` holds for ``key``, or None."""
+        entries = self._tables.get(table)
+        return None if entries is None else entries.get(key)
 
-        @functools.wraps(function)
-        def memoized(*args: P.args, **kwargs: P.kwargs) -> R:
-            if kwargs:
-                return function(*args, **kwargs)
-            # An entry keeps its arguments alive, so no other live object has their ids:
-            # equal ids are the very same objects.
-            slot = id(args[0]) if len(args) == 1 else tuple(map(id, args))
-            hit = memos.get(slot)
-            if hit is not None:
-                return hit[1]
-            result = function(*args, **kwargs)
-            if len(memos) >= maxsize:
-                memos.clear()
-            memos[slot] = (args, result)
-            return result
+    def put(self, table: Table[K, V], key: K, value: V) -> None:
+        """Remember ``value`` for ``key`` (``table`` emptied first if it is full)."""
+        entries = self._tables.get(table)
+        if entries is None:
+            entries = self._tables[table] = {}
+        elif len(entries) >= table.maxsize:
+            entries.clear()
+        entries[key] = value
 
-        memoized.cache_clear = memos.clear  # type: ignore[attr-defined]
-        memoized.cache_size = memos.__len__  # type: ignore[attr-defined]
-        return memoized
-
-    return decorate
+    def size(self, table: Table[Any, Any]) -> int:
+        """How many entries ``table`` holds."""
+        return len(self._tables.get(table, ()))

@@ -198,8 +198,10 @@ def test_an_attack_gets_its_outcome_quickly_and_leaves_only_the_outputs(
     feedback = {path for path in leftover if path.parts[:2] == ("out", "feedback")}
     assert leftover - feedback == {
         Path("out/gradebook.csv"),
+        Path("out/items.csv"),
         Path("out/results.jsonl"),
         Path("out/similar.csv"),
+        Path("out/summary.md"),
     }
     assert len(feedback) == len(records)
     assert not os.path.exists(tmp_path / PWNED)

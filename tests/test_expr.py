@@ -242,7 +242,7 @@ def test_non_text_expression_is_rejected() -> None:
 
 # --------------------------------------------------------------------------- caps
 def assert_quick(start: float) -> None:
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 @pytest.mark.parametrize(
@@ -278,7 +278,7 @@ def test_caps_give_expression_error_quickly(
     text: str, kwargs: dict[str, int], fragment: str
 ) -> None:
     """Inputs beyond a cap raise ExpressionError naming the cap and its value, quickly."""
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(ExpressionError) as info:
         parse(text, XY, **kwargs)
     assert fragment in str(info.value)
@@ -288,7 +288,7 @@ def test_caps_give_expression_error_quickly(
 @pytest.mark.parametrize("text", ["9**9**9**9", "10^10^10", "9^9^9^9^9^9^9", "exp(exp(exp(9)))"])
 def test_huge_powers_evaluate_to_inf_quickly(text: str) -> None:
     """Towers of powers are computed in float64 and give inf, not a Python big integer."""
-    start = time.perf_counter()
+    start = time.process_time()
     assert evaluate_number(text) == math.inf
     assert simplify(parse(text)) is not None
     assert_quick(start)
@@ -296,7 +296,7 @@ def test_huge_powers_evaluate_to_inf_quickly(text: str) -> None:
 
 def test_largest_accepted_inputs_are_fast_and_robust() -> None:
     """Inputs at the caps parse in well under a second and every walk stays iterative."""
-    start = time.perf_counter()
+    start = time.process_time()
     deep = parse("(" * 200 + "x" + ")" * 200, XY)
     assert deep == Var("x")
     wide = parse("+".join(["x"] * 4_999), XY)

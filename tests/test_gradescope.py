@@ -147,7 +147,8 @@ def build_wheel(destination: Path) -> Path:
     """A wheel of the working tree, zipped by hand (no build backend, no network)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     name, version = project["name"], project["version"]
-    info = f"{name}-{version}.dist-info"
+    stem = name.replace("-", "_")  # a wheel's file and dist-info folder names use _ for -
+    info = f"{stem}-{version}.dist-info"
     scripts = "".join(f"{script} = {target}\n" for script, target in project["scripts"].items())
     files: dict[str, bytes] = {
         path.relative_to(ROOT).as_posix(): path.read_bytes()
@@ -165,7 +166,7 @@ def build_wheel(destination: Path) -> Path:
         for path, data in files.items()
     ]
     files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
-    wheel = destination / f"{name}-{version}-py3-none-any.whl"
+    wheel = destination / f"{stem}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, data in files.items():
             archive.writestr(path, data)

@@ -610,12 +610,23 @@ def test_a_submission_over_the_time_limit_gets_an_error_row_and_the_class_goes_o
 ) -> None:
     """One slow submission held up the class (and --jobs waited on its worker): over
     Limits.max_seconds_per_submission it is an error row saying so, everyone else is
-    graded, with one process or several. Budget: the whole class in under 6 s."""
+    graded, with one process or several. Budget: the whole class in under 10 s of wall time
+    (the slow answer alone takes some 12 s unlimited; the margin is for a loaded machine)."""
     limits = _slow_class(tmp_path / "class")
     start = time.perf_counter()
     report = grade_path(tmp_path / "class", hw_key, tmp_path / "out", jobs=jobs, limits=limits)
-    assert time.perf_counter() - start < 6
+    assert time.perf_counter() - start < 10
     rows = _gradebook(tmp_path / "out")
     assert rows["slow"]["status"].startswith("grading took more than 1 s")
     assert float(rows["ann"]["total"]) == float(rows["zed"]["total"]) == 100
     assert report.exit_code == 1
+
+
+def test_a_class_csv_with_no_student_rows_is_a_row_saying_so(tmp_path: Path) -> None:
+    """A header-only class CSV gave no row at all: the file is now an error row."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "section-c.csv").write_text("student_id,q1.yhat\n", encoding="utf-8")
+    code, stderr = _grade(folder, tmp_path / "out")
+    assert code == 1 and "no student rows" in stderr
+    assert list(_gradebook(tmp_path / "out")) == ["section-c"]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from grader import AnswerKey
 from grader.cli import app
 from grader.grading.results import StudentResult
+from grader.memo import Memo
 from grader.run import parallel as parallel_module
 from grader.run.batch import grade_path
 from grader.run.entries import Entries
@@ -108,8 +109,8 @@ def test_workers_grade_and_the_parent_only_writes(
     """The results are rendered in worker processes, not in the parent, and come back in
     the order one process reads the submissions."""
 
-    def tagged(result: StudentResult, key: AnswerKey) -> Prepared:
-        return prepare(result, key)._replace(feedback=str(os.getpid()))
+    def tagged(result: StudentResult, key: AnswerKey, memo: Memo | None = None) -> Prepared:
+        return prepare(result, key, memo)._replace(feedback=str(os.getpid()))
 
     monkeypatch.setattr(parallel_module, "prepare", tagged)  # workers are forked from here
     prepared = list(grade_in_workers(Entries(big_class), hw_key, 2))

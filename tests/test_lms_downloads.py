@@ -89,11 +89,11 @@ def test_moodle_names(name: str, expected: LmsName | None) -> None:
 def test_names_are_read_in_linear_time() -> None:
     """Hostile names of a million separators are read with str methods: all of them in
     well under the stated budget of one second."""
-    start = time.perf_counter()
+    start = time.process_time()
     assert lms_source("_" * 1_000_000 + ".json") is None
     assert lms_source("a_assignsubmission_" * 50_000 + ".json") is None
     assert lms_source("1_" * 500_000 + ".json") == LmsName(CANVAS, "1", "1", False, (1, 0))
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 def test_a_canvas_download_grades_each_student_by_user_id_and_matches_the_roster(

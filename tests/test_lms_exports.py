@@ -15,6 +15,9 @@ from typer.testing import CliRunner
 
 from grader import AnswerKey
 from grader.cli import app
+from grader.grading.results import StudentResult
+from grader.integrations.lms import EXPORTERS, FORMATS
+from grader.run.batch import ExportOutput, grade_path
 
 from .conftest import check_golden
 
@@ -335,8 +338,10 @@ def test_the_plain_gradebook_is_written_unchanged(tmp_path: Path, submissions: P
     assert sorted(path.name for path in (tmp_path / "plain").iterdir()) == [
         "feedback",
         "gradebook.csv",
+        "items.csv",
         "results.jsonl",
         "similar.csv",
+        "summary.md",
     ]
 
 
@@ -393,3 +398,82 @@ def test_moodle_roster_needs_an_identifier_column(tmp_path: Path, submissions: P
     result = grade(submissions, tmp_path / "g", "--format", "moodle", "--roster", str(roster))
     assert result.exit_code == 2
     assert "no identifier column" in result.stderr
+
+
+# --- the exporters ------------------------------------------------------------------
+
+
+def test_the_format_choices_are_the_exporters(tmp_path: Path, submissions: Path) -> None:
+    """``--format`` is plain or one of the registered exporters: each is named in the
+    help of `grade` and `grader merge`, and an unknown one is refused listing them all."""
+    assert ("plain", *EXPORTERS) == FORMATS
+    for command in ("grade", "merge"):
+        shown = CliRunner().invoke(app, [command, "--help"], terminal_width=200).stdout
+        assert all(name in shown for name in EXPORTERS), shown
+    result = grade(submissions, tmp_path / "g", "--format", "blackboard")
+    assert result.exit_code == 2
+    assert f"--format must be one of {', '.join(FORMATS)}" in result.stderr
+
+
+def test_an_export_gets_the_full_result_of_each_gradebook_row(
+    tmp_path: Path, submissions: Path, hw_key: AnswerKey
+) -> None:
+    """What an export receives is the whole result of each gradebook row (answers,
+    messages and diagnoses, as results.jsonl records it), in row order: two claimants
+    of one id are two rows, each saying so."""
+    (submissions / "zz-ada-again.json").write_text(
+        json.dumps({"student_id": "ada", "answers": {"q1.yhat": [1, 2, 3]}}), encoding="utf-8"
+    )
+    seen: list[StudentResult] = []
+
+    def capture(results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput:
+        seen.extend(results)
+        return ExportOutput((("seen.txt", f"{len(results)} rows\n"),), ("checked",))
+
+    report = grade_path(submissions, hw_key, tmp_path / "out", exports=[capture])
+    assert (report.exported, report.export_problems) == (("seen.txt",), ("checked",))
+    assert (tmp_path / "out" / "seen.txt").read_text(encoding="utf-8") == "6 rows\n"
+    gradebook = read_csv(tmp_path / "out" / "gradebook.csv")[1:]
+    assert [result.student_id for result in seen] == [row[0] for row in gradebook]
+    lines = (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    by_source = {record["source"]: record for record in map(json.loads, lines)}
+    for result in seen:
+        record = by_source[result.source]
+        assert (result.student_id, result.warnings) == (
+            record["student_id"],
+            tuple(record["warnings"]),
+        )
+        assert [(i.message, i.raw, i.diagnoses) for i in result.items] == [
+            (i["message"], i["raw"], tuple(i["diagnoses"])) for i in record["items"]
+        ]
+    assert sorted(
+        result.source.rsplit("/", 1)[-1] for result in seen if result.student_id == "ada"
+    ) == [
+        "ada.json",
+        "zz-ada-again.json",
+    ]
+    assert any(item.message and item.status != "correct" for item in seen[3].items)
+
+
+@pytest.mark.parametrize("format", ["canvas", "moodle"])
+def test_merge_writes_the_lms_gradebook_grade_writes(
+    tmp_path: Path, submissions: Path, format: str
+) -> None:
+    """`grader merge --format F --roster R` of a run's results.jsonl writes the same LMS
+    files, byte for byte, as `grade --format F --roster R` over the submissions."""
+    if format == "canvas":
+        roster = canvas_roster(tmp_path / "canvas.csv")
+    else:
+        roster = tmp_path / "moodle-roster.csv"
+        roster.write_text(MOODLE_ROSTER, encoding="utf-8")
+    options = ["--format", format, "--roster", str(roster)]
+    grade(submissions, tmp_path / "one", *options)
+    grade(submissions, tmp_path / "plain")
+    shard = str(tmp_path / "plain" / "results.jsonl")
+    merged = CliRunner().invoke(
+        app, ["merge", shard, "--rubric", str(HW), "--out", str(tmp_path / "merged"), *options]
+    )
+    assert merged.exit_code == 1, merged.output  # 104.json could not be read
+    assert "zed: not on the roster" in merged.stderr
+    for name in (f"{format}.csv", "roster-report.csv"):
+        assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

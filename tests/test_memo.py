@@ -1,11 +1,14 @@
 """Work remembered for speed gives what the work gives: the same results in any order,
-from a cold start or a warm one, and objects recognised only when they are the same."""
+from a cold start or a warm one, and objects recognised only when they are the same.
+What is remembered is the batch's (a ``Memo``), and goes with it."""
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -14,43 +17,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import AnswerKey, jsontext, memo
+from grader import AnswerKey, jsontext, load_rubric, solve
 from grader.grading import grade as grading
 from grader.intake.readers import read_all
 from grader.intake.submission import Submission
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.memo import by_identity
+from grader.memo import Memo, Table
+from grader.run.batch import grade_path
 from grader.run.prepare import prepare
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, RUBRICS
 from .synthetic import generate
 
 
-def test_by_identity_remembers_the_same_object_not_an_equal_one() -> None:
-    calls: list[object] = []
-
-    @by_identity(8)
-    def wrap(value: list[int]) -> list[list[int]]:
-        calls.append(value)
-        return [value]
-
-    first, equal = [1], [1]
-    assert wrap(first) is wrap(first)
-    assert len(calls) == 1
-    assert wrap(equal) == [[1]] and wrap(equal) is not wrap(first)
-    assert len(calls) == 2
-
-
-def test_by_identity_tells_argument_tuples_apart_and_stays_bounded() -> None:
-    @by_identity(4)
-    def pair(a: object, b: object) -> tuple[int, int]:
-        return id(a), id(b)
-
-    objects = [object() for _ in range(10)]
-    for a in objects:
-        for b in objects:
-            assert pair(a, b) == (id(a), id(b))
-    assert 0 < pair.cache_size() <= 4  # type: ignore[attr-defined]
+def test_a_memo_keeps_each_table_apart_and_bounded() -> None:
+    """Tables are told apart by the ``Table`` constant, not its name; a full table is
+    emptied before it takes one more entry."""
+    small: Table[int, str] = Table("small", 4)
+    other: Table[int, str] = Table("small", 4)
+    memo = Memo()
+    for number in range(10):
+        memo.put(small, number, str(number))
+        assert memo.get(small, number) == str(number)
+        assert 0 < memo.size(small) <= 4
+    assert memo.get(other, 9) is None and memo.size(other) == 0
+    assert Memo().get(small, 9) is None  # another batch's memo starts empty
 
 
 json_values = st.recursive(
@@ -78,12 +69,10 @@ def test_jsontext_refuses_what_json_refuses_and_dumps_any_writes_it_as_text() ->
     assert jsontext.dumps_any([Path("x")]) == '["x"]'
 
 
-def _forget_everything() -> None:
-    memo.forget()
-
-
-def _records(submissions: list[Submission], key: AnswerKey) -> list[str]:
-    return [prepare(grading.grade_submission(each, key), key).record for each in submissions]
+def _records(submissions: list[Submission], key: AnswerKey, memo: Memo) -> list[str]:
+    return [
+        prepare(grading.grade_submission(each, key, memo=memo), key).record for each in submissions
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -104,13 +93,12 @@ def test_each_result_is_what_grading_it_alone_from_a_cold_start_gives(
     grading that student alone, with nothing remembered, gives."""
     alone = []
     for each in class_of_200:
-        _forget_everything()
-        alone.extend(_records([each], hw_key))
-    _forget_everything()
-    assert _records(class_of_200, hw_key) == alone
+        alone.extend(_records([each], hw_key, Memo()))
+    memo = Memo()
+    assert _records(class_of_200, hw_key, memo) == alone
     order = list(range(len(class_of_200)))
     random.Random(3).shuffle(order)
-    shuffled = _records([class_of_200[i] for i in order], hw_key)
+    shuffled = _records([class_of_200[i] for i in order], hw_key, memo)
     assert [shuffled[order.index(i)] for i in range(len(order))] == alone
 
 
@@ -139,9 +127,10 @@ def test_equal_numbers_written_differently_are_recorded_as_written(hw_key: Answe
 
 def test_values_shared_between_students_are_read_only(hw_key: AnswerKey) -> None:
     """The value read for a remembered answer is shared: nobody may change it."""
-    raw = hw_key["q2b.DF"].plain_expected
-    _, first = grading._graded_item(hw_key["q2b.DF"], raw, hw_key, False, DEFAULT_LIMITS)
-    _, again = grading._graded_item(hw_key["q2b.DF"], list(raw), hw_key, False, DEFAULT_LIMITS)
+    raw, memo = hw_key["q2b.DF"].plain_expected, Memo()
+    entry = hw_key["q2b.DF"]
+    _, first = grading._graded_item(entry, raw, hw_key, False, DEFAULT_LIMITS, memo)
+    _, again = grading._graded_item(entry, list(raw), hw_key, False, DEFAULT_LIMITS, memo)
     assert first is again
     assert isinstance(first, np.ndarray) and not first.flags.writeable
 
@@ -158,12 +147,12 @@ def test_raising_a_cap_reads_an_answer_refused_under_the_old_one(hw_key: AnswerK
     assert after.status != "unreadable"
 
 
-def test_a_batch_lets_what_it_remembered_go(tmp_path: Path, hw_key: AnswerKey) -> None:
-    """After `grade`, no memo table holds the answer key (a long-lived process grading
-    many rubrics does not keep them all)."""
-    from grader.run.batch import grade_path
-
-    remembered = memo.table()  # a table like grading's own, filled before the batch
-    remembered[id(hw_key)] = hw_key
-    grade_path(EXAMPLES, hw_key, tmp_path / "out")
-    assert not remembered
+def test_a_batch_lets_what_it_remembered_go(tmp_path: Path) -> None:
+    """After `grade`, nothing holds the answer key but its owner: what grading remembered
+    was the batch's (a long-lived process grading many rubrics does not keep them all)."""
+    key = solve(load_rubric(RUBRICS / "hw.yaml"))
+    grade_path(EXAMPLES, key, tmp_path / "out")
+    gone = weakref.ref(key)
+    del key
+    gc.collect()
+    assert gone() is None

@@ -175,8 +175,10 @@ def test_feedback_for_hostile_ids_stays_inside_the_feedback_folder(
     assert sorted(set(written) - set(feedback)) == [
         Path("in/class.csv"),
         Path("out/gradebook.csv"),
+        Path("out/items.csv"),
         Path("out/results.jsonl"),
         Path("out/similar.csv"),
+        Path("out/summary.md"),
     ]
 
 
@@ -241,8 +243,10 @@ def test_a_second_run_into_the_same_folder_replaces_everything_cleanly(
     assert sorted(p.name for p in out.iterdir()) == [
         "feedback",
         "gradebook.csv",
+        "items.csv",
         "results.jsonl",
         "similar.csv",
+        "summary.md",
     ]
 
 

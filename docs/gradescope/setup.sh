@@ -11,9 +11,9 @@ set -euo pipefail
 root="${AUTOGRADER_ROOT:-/autograder}"
 source_dir="$root/source"
 
-wheels=("$source_dir"/grader-*.whl)
+wheels=("$source_dir"/backprop_grader-*.whl)
 if [ ! -f "${wheels[0]}" ]; then
-  echo "setup.sh: no grader-*.whl in $source_dir: build it into the zip (docs/integrations.md)" >&2
+  echo "setup.sh: no backprop_grader-*.whl in $source_dir: build it into the zip (docs/integrations.md)" >&2
   exit 1
 fi
 

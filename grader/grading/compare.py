@@ -15,7 +15,6 @@ the exact change is zero (e = w₀) the tolerance alone decides.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -119,20 +118,15 @@ def criterion_of(tolerance: ToleranceSpec, expected: Array) -> Criterion:
     )
 
 
-_CRITERIA: weakref.WeakKeyDictionary[KeyEntry, Criterion] = weakref.WeakKeyDictionary()
-
-
 def criterion(entry: KeyEntry) -> Criterion:
-    """The entry's ``Criterion``, worked out on first use and kept as long as the entry
-    (a value of the entry alone: nothing to bound or forget)."""
-    found = _CRITERIA.get(entry)
-    if found is None:
-        expected = () if isinstance(entry.expected, Expressions) else entry.expected
-        found = criterion_of(entry.grading.tolerance, np.asarray(expected))
-        if entry.start is not None:
-            start = tuple(np.asarray(entry.start, dtype=np.float64).ravel().tolist())
-            found = replace(found, start=start)
-        _CRITERIA[entry] = found
+    """The entry's ``Criterion``: the one place the allowed errors of a key entry are
+    worked out. (Not remembered: an answer is compared only when it is first graded,
+    ``grader.grading.grade``, and keeping criteria measured no faster.)"""
+    expected = () if isinstance(entry.expected, Expressions) else entry.expected
+    found = criterion_of(entry.grading.tolerance, np.asarray(expected))
+    if entry.start is not None:
+        start = tuple(np.asarray(entry.start, dtype=np.float64).ravel().tolist())
+        found = replace(found, start=start)
     return found
 
 

@@ -9,7 +9,6 @@ answer of a kind with no notation of its own falls back to "entry 3" or "row 1 c
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from grader.intake.values import StudentExpressions, StudentValue
-from grader.memo import by_identity
 from grader.rubric.models import (
     CompositionAnswer,
     FunctionsProblem,
@@ -74,7 +72,6 @@ def subscript(*numbers: int) -> str:
     return "_{" + ",".join(str(n) for n in numbers) + "}"
 
 
-@by_identity(1024)
 def entry_names(entry: KeyEntry, rubric: Rubric) -> tuple[str, ...] | None:
     """Every entry's name, row by row (None where the answer has no notation)."""
     answer = entry.answer
@@ -190,10 +187,5 @@ def shown(value: StudentValue | None) -> Any:
     if value is None:
         return None
     if isinstance(value, StudentExpressions):
-        return [_text(each) for each in value.exprs]
+        return [expr.to_text(each) for each in value.exprs]
     return value.tolist() if value.ndim else float(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _text(expression: expr.Expr) -> str:
-    return expr.to_text(expression)

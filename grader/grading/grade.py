@@ -8,7 +8,6 @@ fully right is then examined for carried-forward errors and named mistakes
 
 from __future__ import annotations
 
-import functools
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from grader import memo
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.display import entry_name, shown, summarised
 from grader.grading.results import ItemResult, ItemStatus, StudentResult
 from grader.grading.review.analysis import reconsider
-from grader.grading.score import item_score, item_status
+from grader.grading.score import item_score, item_status, total_score
 from grader.intake.submission import Submission, Unreadable
 from grader.intake.values import (
     StudentExpressions,
@@ -32,7 +30,7 @@ from grader.intake.values import (
     read_numeric,
 )
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.memo import by_identity
+from grader.memo import Memo, Table
 from grader.rubric.models import Rubric
 from grader.solver import expr
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
@@ -48,15 +46,23 @@ MIN_COMMON_POINTS = 4
 
 
 def grade_submission(
-    submission: Submission, key: AnswerKey, *, limits: Limits = DEFAULT_LIMITS
+    submission: Submission,
+    key: AnswerKey,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    memo: Memo | None = None,
 ) -> StudentResult:
-    """Grade every answer of the key for one student, reading answers under ``limits``."""
+    """Grade every answer of the key for one student, reading answers under ``limits``.
+
+    ``memo``: what grading remembers for speed (``grader.memo``); grading many students,
+    pass the same one to each call (a new one each time gives the same results, slower)."""
+    memo = Memo() if memo is None else memo
     answers, comma = submission.answers, bool(submission.decimal_comma)
     values: dict[str, StudentValue] = {}
     graded: list[tuple[ItemResult, KeyEntry]] = []
     for entry in key.entries.values():
         answer_id = entry.answer.id
-        item, value = _graded_item(entry, answers.get(answer_id), key, comma, limits)
+        item, value = _graded_item(entry, answers.get(answer_id), key, comma, limits, memo)
         if value is not None:
             values[answer_id] = value
         graded.append((item, entry))
@@ -64,13 +70,13 @@ def grade_submission(
     items = tuple(
         item
         if item.status in _SETTLED
-        else _hinted(reconsider(item, entry, values, key, limits), entry)
+        else _hinted(reconsider(item, entry, values, key, limits, memo), entry)
         for item, entry in graded
     )
     return StudentResult(
         student_id=submission.student_id,
         source=submission.source,
-        score=round(sum(item.score for item in items), 6),
+        score=total_score(item.score for item in items),
         max_score=key.rubric.max_score,
         status="graded",
         items=items,
@@ -81,10 +87,8 @@ def grade_submission(
 _SETTLED = frozenset({"correct", "missing"})
 
 
-@by_identity(8192)
 def _hinted(item: ItemResult, entry: KeyEntry) -> ItemResult:
-    """A wrong answer's message followed by the rubric's ``hint`` for it, if any (once per
-    distinct item: repeated answers share it)."""
+    """A wrong answer's message followed by the rubric's ``hint`` for it, if any."""
     hint = entry.answer.hint
     if hint is None or item.status not in ("partial", "incorrect") or item.score >= item.max_score:
         return item
@@ -120,15 +124,15 @@ def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
 # key's values rounded alike, the same slip on the same numbers): at N = 2,000 half of
 # the answers were repeats. Reading and scoring an answer depends only on the answer as
 # written, so the item and the value read are memoized on it (bounded); the value is
-# made read-only, as it is shared between students. Renderers recognise a repeated item
-# by identity (``grader.render``) and reuse its text.
+# made read-only, as it is shared between students.
 
-_ITEMS: dict[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = memo.table()
-_ITEMS_MAX = 8192
+_ITEMS: Table[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = Table(
+    "graded items", 8192
+)
 
 
 def _graded_item(
-    entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool, limits: Limits
+    entry: KeyEntry, raw: Any, key: AnswerKey, decimal_comma: bool, limits: Limits, memo: Memo
 ) -> tuple[ItemResult, StudentValue | None]:
     """``grade_item``, memoized on the raw answer (its text, or a JSON value's repr) and
     the caps (an answer refused under one cap is read under another)."""
@@ -140,15 +144,13 @@ def _graded_item(
         except (RecursionError, ValueError):  # nested too deep, an int of 4,300+ digits
             return grade_item(entry, raw, key, decimal_comma=decimal_comma, limits=limits)
     slot = (id(key), entry.answer.id, decimal_comma, kind, text, limits)
-    cached = _ITEMS.get(slot)
+    cached = memo.get(_ITEMS, slot)
     if cached is not None and cached[0] is key:
         return cached[1], cached[2]
     item, value = grade_item(entry, raw, key, decimal_comma=decimal_comma, limits=limits)
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
-    if len(_ITEMS) >= _ITEMS_MAX:
-        _ITEMS.clear()
-    _ITEMS[slot] = (key, item, value)  # the key kept alive: its id is not reused meanwhile
+    memo.put(_ITEMS, slot, (key, item, value))  # the key kept alive: its id is not reused
     return item, value
 
 
@@ -283,29 +285,18 @@ def _message(
     return f"{total - len(wrong)} of {total} entries are right; off{extra}: {names} (not {rule})."
 
 
-# Performance (profile of `grade` on 10,000 students): parsing aside, an expression
-# answer cost about 1.4 ms, 20 times a numeric one, in drawing the sample points,
-# evaluating the key's expression and printing the student's. A class writes few
-# distinct expressions, and equal expressions (hashable trees) give equal results, so
-# these are memoized (bounded).
-
-
 def equivalent(
     student: expr.Expr, expected: expr.Expr, variables: Sequence[str], seed_text: str
 ) -> bool:
-    """Do two expressions agree at sample points drawn deterministically from ``seed_text``?"""
-    return _equivalent(student, expected, tuple(variables), seed_text)
+    """Do two expressions agree at sample points drawn deterministically from ``seed_text``?
 
-
-@functools.lru_cache(maxsize=4096)
-def _equivalent(
-    student: expr.Expr, expected: expr.Expr, variables: tuple[str, ...], seed_text: str
-) -> bool:
-    """Agreement at the first ``SAMPLE_POINTS`` candidate points where *both* sides are
+    Agreement at the first ``SAMPLE_POINTS`` candidate points where *both* sides are
     defined (a point where either is not, ``log`` of a negative or a division by zero, is
     replaced by the next candidate). If the expected expression is defined at fewer than
-    ``SAMPLE_POINTS`` candidates, the student's must be defined and agree at every one."""
-    env, want = _samples(expected, variables, seed_text)
+    ``SAMPLE_POINTS`` candidates, the student's must be defined and agree at every one.
+
+    (A repeated answer is not compared again: its item is remembered, ``_graded_item``.)"""
+    env, want = _samples(expected, tuple(variables), seed_text)
     got = np.broadcast_to(
         np.asarray(expr.evaluate(student, env), dtype=np.float64), (CANDIDATE_POINTS,)
     )
@@ -321,7 +312,6 @@ def _equivalent(
     return bool(np.all(close))
 
 
-@functools.lru_cache(maxsize=256)
 def _samples(
     expected: expr.Expr, variables: tuple[str, ...], seed_text: str
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from grader.jsontext import dumps
-from grader.memo import by_identity
 
 ItemStatus = Literal["correct", "partial", "incorrect", "missing", "unreadable"]
 StudentStatus = Literal["graded", "error"]
@@ -110,11 +109,6 @@ def _all_plain(values: list[Any] | tuple[Any, ...]) -> bool:
     return False
 
 
-@by_identity(8192)
-def _item_text(item: ItemResult) -> str:
-    return dumps(item.to_json())
-
-
 @dataclass(frozen=True)
 class StudentResult:
     """One student's grading: every answer of the rubric, or the reason none could be read."""
@@ -143,9 +137,8 @@ class StudentResult:
 
     def to_json_text(self) -> str:
         """``json.dumps(self.to_json(), ensure_ascii=False)``: the ``results.jsonl``
-        record, each item's text made once per distinct item (``grader.memo``)."""
-        items = ", ".join(map(_item_text, self.items))
-        return dumps(self._head())[:-1] + f', "items": [{items}]}}'
+        record."""
+        return dumps(self.to_json())
 
     def _head(self) -> dict[str, Any]:
         """The record but its items."""

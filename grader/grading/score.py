@@ -9,13 +9,14 @@ else what a second look finds (a share for an error carried forward or a named m
 * status: ``correct`` if every entry is accepted as written, ``partial`` if some entry
   earns a share, ``incorrect`` otherwise.
 
-An answer with no entries has nothing wrong: full points, ``correct``.
+An answer with no entries has nothing wrong: full points, ``correct``. A student's score
+is the sum of their answers' scores, rounded the same way.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from grader.grading.results import ItemStatus
 from grader.rubric.models import PartialCredit
@@ -31,6 +32,11 @@ def item_score(points: float, credit: Sequence[float], partial_credit: PartialCr
     if partial_credit == "per_entry":
         return round(points * math.fsum(credit) / len(credit), PLACES)
     return round(points * min(credit), PLACES)
+
+
+def total_score(scores: Iterable[float]) -> float:
+    """A student's score: the sum of their answers' scores."""
+    return round(sum(scores), PLACES)
 
 
 def item_status(accepted: Sequence[bool], credit: Sequence[float]) -> ItemStatus:

@@ -28,7 +28,6 @@ import codecs
 import csv
 import difflib
 import errno
-import functools
 import io
 import json
 import os
@@ -808,6 +807,10 @@ def read_csv(
             _read_student_csv(rows[1:], source, known_ids, student_id, decimal_comma, limits, notes)
         ]
     if header[:1] == ["student_id"]:
+        if len(rows) == 1:  # no student's row: said, not a file that silently grades no one
+            raise SubmissionError(
+                "a class CSV (student_id,...) with a header and no student rows", source=source
+            )
         if classes:
             return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
         return [_one_row_of_class(rows, source, known_ids, where, delimiter)]
@@ -1009,9 +1012,8 @@ def _read_class_csv(
         )
 
 
-@functools.lru_cache(maxsize=16)
 def _folded(known_ids: tuple[str, ...]) -> tuple[frozenset[str], Mapping[str, tuple[str, ...]]]:
-    """The answer ids, and by case-folded id the ids that fold to it (once per rubric)."""
+    """The answer ids, and by case-folded id the ids that fold to it."""
     by_folded: dict[str, tuple[str, ...]] = {}
     for answer_id in known_ids:
         by_folded[answer_id.casefold()] = (*by_folded.get(answer_id.casefold(), ()), answer_id)

@@ -23,7 +23,6 @@ nested lists, ``max_number_text`` characters of one number, and the expression c
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
@@ -315,10 +314,9 @@ def read_expressions(
     return StudentExpressions(tuple(parsed), tuple(texts))
 
 
-@functools.lru_cache(maxsize=4096)
 def _parse(text: str, variables: tuple[str, ...], limits: Limits) -> expr.Expr:
-    """``expr.parse``, memoized: a class writes few distinct expressions, and a parse cost
-    about 120 µs, a tenth of the grading of a student (profile of ``grade``)."""
+    """``expr.parse`` under ``limits`` (a repeated answer is not read again: its item is
+    remembered, ``grader.grading.grade``)."""
     return expr.parse(
         text,
         variables,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader.errors import UsageError
 from grader.integrations.roster import Roster, RosterMatch, RosterStudent, cell, read_rows
+from grader.render.gradebook import csv_text, number, safe_text
 
 _TITLE_AND_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z", re.DOTALL)
 """``Assignment.title_and_id``: ``Homework 1 (1234)`` is assignment 1234."""
@@ -173,8 +174,6 @@ def _one_line(text: str) -> str:
 
 def render_canvas(roster: CanvasRoster, match: RosterMatch, column: str, max_score: float) -> str:
     """The import file: the roster's student columns and the one assignment column."""
-    from grader.render.gradebook import csv_text, number, safe_text
-
     rows = [[*roster.roster.header, column]]
     if roster.points_row is not None:
         rows.append([*roster.points_row, number(max_score)])

@@ -19,9 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from grader.errors import GraderError, OutputError, SubmissionError
+from grader.errors import GraderError, OutputError
 from grader.grading.results import ItemResult, StudentResult
 from grader.intake.identity import controls_escaped
+from grader.render.feedback import render_feedback
+from grader.rubric.load import load_rubric
+from grader.run.single import OneFile, grade_file
+from grader.variants.keys import answer_key
 
 RunnerStatus = Literal["pass", "fail", "error"]
 
@@ -196,15 +200,6 @@ def run_classroom(
 def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> ClassroomRun:
     """``student``: the id whose variant the answers are graded against (the action's
     ``student`` input, by default the repository's name); None: the file's own."""
-    from dataclasses import replace
-
-    from grader.intake.readers import answers_file, read_file
-    from grader.intake.submission import Submission, Unreadable
-    from grader.render.feedback import render_feedback
-    from grader.rubric.load import load_rubric
-    from grader.run.prepare import grade_all
-    from grader.variants.keys import answer_key
-
     try:
         key = answer_key(load_rubric(rubric), source=str(rubric))
     except GraderError as error:
@@ -216,27 +211,11 @@ def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> 
             "tell your instructor.\n"
         )
         return ClassroomRun(error_result(message, test_code=test_code), feedback)
-    known = [answer.id for answer in key.rubric.answers]
-    student_id = student or answers.stem
-    submission: Submission | Unreadable
-    try:
-        if not answers.exists():
-            raise SubmissionError(
-                f"there is no {answers} in the repository: commit your answers there"
-            )
-        file = answers_file(answers) if answers.is_dir() else answers
-        read = read_file(file, known)
-        if len(read) != 1:
-            raise SubmissionError(
-                f"holds {len(read)} students' answers; the action grades one student's file",
-                source=str(file),
-            )
-        submission = read[0]
-    except SubmissionError as error:
-        submission = Unreadable(student_id, str(answers), error.detail)
-    if student:
-        submission = replace(submission, student_id=student)
-    (result,) = grade_all([submission], key)
+    how = OneFile(
+        one_student="the action grades one student's file",
+        missing=f"there is no {answers} in the repository: commit your answers there",
+    )
+    (result,) = grade_file(answers, key, student=student, how=how)
     data = classroom_result(result, test_code=test_code, filename=str(answers))
     return ClassroomRun(data, render_feedback(result, key.rubric))
 

@@ -14,9 +14,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.errors import OutputError, SubmissionError
+from grader.errors import OutputError
 from grader.grading.results import ItemResult, StudentResult
+from grader.render.feedback import inline, points
+from grader.rubric.load import load_rubric
 from grader.rubric.models import Rubric
+from grader.run.output import atomic_write
+from grader.run.single import OneFile, grade_file
+from grader.variants.keys import answer_key
 
 PLACES = 4
 """Decimals of the scores: those of ``gradebook.csv``."""
@@ -24,8 +29,6 @@ PLACES = 4
 
 def gradescope_results(result: StudentResult, rubric: Rubric) -> dict[str, Any]:
     """The ``results.json`` of one student."""
-    from grader.render.feedback import points
-
     summary = f"Score: {points(result.score)} / {points(result.max_score)}"
     lines = [summary]
     if result.status == "error":
@@ -41,8 +44,6 @@ def gradescope_results(result: StudentResult, rubric: Rubric) -> dict[str, Any]:
 
 
 def _test(item: ItemResult, rubric: Rubric) -> dict[str, Any]:
-    from grader.render.feedback import inline
-
     lines = [item.message]
     if item.status not in ("missing", "unreadable"):
         lines.append(f"You wrote: {inline(item.raw)}")
@@ -73,33 +74,10 @@ def run_gradescope(
     output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
     shows the autograder failed instead of recording a zero.
     """
-    from dataclasses import replace
-
-    from grader.intake.readers import answers_file, read_file
-    from grader.intake.submission import Submission, Unreadable
-    from grader.rubric.load import load_rubric
-    from grader.run.output import atomic_write
-    from grader.run.prepare import grade_all
-    from grader.variants.keys import answer_key
-
     key = answer_key(load_rubric(rubric), source=str(rubric))
     student = metadata_student(metadata or submission_dir.parent / "submission_metadata.json")
-    submission: Submission | Unreadable
-    known = [answer.id for answer in key.rubric.answers]
-    try:
-        file = answers_file(submission_dir) if submission_dir.is_dir() else submission_dir
-        read = read_file(file, known)
-        if len(read) != 1:
-            raise SubmissionError(
-                f"holds {len(read)} students' answers; upload one student's answers file",
-                source=file.name,
-            )
-        submission = read[0]
-    except SubmissionError as error:
-        submission = Unreadable(submission_dir.name, str(submission_dir), error.detail)
-    if student is not None:
-        submission = replace(submission, student_id=student)
-    (result,) = grade_all([submission], key)
+    how = OneFile(one_student="upload one student's answers file", fallback_id=submission_dir.name)
+    (result,) = grade_file(submission_dir, key, student=student, how=how)
     data = gradescope_results(result, key.rubric)
     try:
         atomic_write(out, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -1,20 +1,25 @@
-"""The LMS gradebook files of ``grade --format canvas|moodle [--roster PATH]``.
+"""The LMS gradebook files of ``--format canvas|moodle [--roster PATH]`` (``grade`` and
+``grader merge``): the exporters, by name.
 
-They are ``grader.run.batch`` exports, written next to ``gradebook.csv`` (which is always
+Each is a ``grader.run.batch.Export``, written next to ``gradebook.csv`` (which is always
 written: README.md, "What `grade` writes") and committed with it: ``canvas.csv`` or
 ``moodle.csv``, and with a roster, ``roster-report.csv`` (roster students without a
-submission, submissions matching no roster student). The roster is read and checked
-before any grading, so a bad one fails the command at once and nothing is written.
+submission, submissions matching no roster student). ``EXPORTERS`` maps each ``--format``
+to what makes its export from the options; the roster is read and checked then, before
+any grading, so a bad one fails the command at once and nothing is written. Also the
+student ids of a roster, for ``grader sheet --roster`` (``roster_student_ids``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
 from grader.grading.results import StudentResult
 from grader.integrations.canvas import (
+    CanvasRoster,
     assignment_column,
     read_canvas_roster,
     render_canvas,
@@ -23,6 +28,7 @@ from grader.integrations.canvas import (
 from grader.integrations.moodle import IDENTIFIERS as MOODLE_IDENTIFIERS
 from grader.integrations.moodle import (
     NO_ROSTER_HEADER,
+    MoodleRoster,
     participant_number,
     read_moodle_roster,
     render_moodle,
@@ -36,97 +42,112 @@ from grader.integrations.roster import (
     safe,
 )
 from grader.rubric.models import Rubric
-from grader.run.batch import Export
+from grader.run.batch import Export, ExportOutput
 from grader.solver.key import AnswerKey
 
-FORMATS = ("plain", "canvas", "moodle")
 REPORT = "roster-report.csv"
 
 
-class LmsExports:
-    """The exports for one ``--format``, and after the run, what roster matching found."""
+@dataclass(frozen=True)
+class ExportOptions:
+    """What the command line says of an export."""
 
-    def __init__(self) -> None:
-        self.exports: list[Export] = []
-        self.file_names: list[str] = []
-        self.match: RosterMatch | None = None
+    roster: Path | None
+    rubric: Rubric
+    assignment_id: str | None = None
 
-    def problems(self) -> list[str]:
-        """Lines for stderr after the run: who matched no roster student, who is missing."""
-        if self.match is None:
-            return []
-        lines = []
-        if self.match.unmatched:
-            lines.append(
-                f"{len(self.match.unmatched)} submission(s) match no roster student "
-                f"(left out of {self.file_names[0]}; see {REPORT}):"
-            )
-            lines += [f"  {result.student_id}: {why}" for result, why in self.match.unmatched]
-        if self.match.missing:
-            lines.append(f"{len(self.match.missing)} roster student(s) have no submission.")
-        return lines
 
-    def _add(self, name: str, export: Export) -> None:
-        self.exports.append(export)
-        self.file_names.append(name)
+def roster_problems(match: RosterMatch, file_name: str) -> tuple[str, ...]:
+    """Lines for stderr after the run: who matched no roster student, who is missing."""
+    lines = []
+    if match.unmatched:
+        lines.append(
+            f"{len(match.unmatched)} submission(s) match no roster student "
+            f"(left out of {file_name}; see {REPORT}):"
+        )
+        lines += [f"  {result.student_id}: {why}" for result, why in match.unmatched]
+    if match.missing:
+        lines.append(f"{len(match.missing)} roster student(s) have no submission.")
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class CanvasExport:
+    """``canvas.csv`` (the roster's students, the assignment's column) and the report."""
+
+    canvas: CanvasRoster
+    column: str
+
+    def __call__(self, results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput:
+        match = match_roster(self.canvas.roster, results)
+        text = render_canvas(self.canvas, match, self.column, key.rubric.max_score)
+        return ExportOutput(
+            (("canvas.csv", text), (REPORT, render_roster_report(match))),
+            roster_problems(match, "canvas.csv"),
+        )
+
+
+@dataclass(frozen=True)
+class MoodleExport:
+    """``moodle.csv``: with a roster, its students (and the report); else every student,
+    by student id."""
+
+    moodle: MoodleRoster | None
+
+    def __call__(self, results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput:
+        if self.moodle is None:
+            listed = [(safe(result.student_id), result) for result in results]
+            text = render_moodle(listed, NO_ROSTER_HEADER, key.rubric.title)
+            return ExportOutput((("moodle.csv", text),))
+        match = match_roster(self.moodle.roster, results)
+        index = self.moodle.identifier_index
+        pairs = [(student.identifiers[index], result) for student, result in match.pairs]
+        text = render_moodle(pairs, self.moodle.identifier_header, key.rubric.title)
+        return ExportOutput(
+            (("moodle.csv", text), (REPORT, render_roster_report(match))),
+            roster_problems(match, "moodle.csv"),
+        )
+
+
+def canvas_export(options: ExportOptions) -> CanvasExport:
+    if options.roster is None:
+        raise UsageError("--format canvas needs --roster: the gradebook CSV exported from Canvas")
+    canvas = read_canvas_roster(options.roster)
+    column = assignment_column(canvas, options.rubric.title, options.assignment_id)
+    return CanvasExport(canvas, column)
+
+
+def moodle_export(options: ExportOptions) -> MoodleExport:
+    roster = options.roster
+    return MoodleExport(None if roster is None else read_moodle_roster(roster))
+
+
+EXPORTERS: Mapping[str, Callable[[ExportOptions], Export]] = {
+    "canvas": canvas_export,
+    "moodle": moodle_export,
+}
+"""Each ``--format`` but ``plain``, and what makes its export from the options."""
+
+FORMATS = ("plain", *EXPORTERS)
+"""The ``--format`` choices: ``plain`` writes only the grader's own outputs."""
+
+ASSIGNMENT_ID_FORMATS = ("canvas",)
+"""The formats that take ``--assignment-id``."""
 
 
 def lms_exports(
     format: str, roster: Path | None, rubric: Rubric, assignment_id: str | None = None
-) -> LmsExports:
-    """Read the roster and build the exports of ``format`` (``plain``: none)."""
+) -> tuple[Export, ...]:
+    """Read the roster and make the exports of ``format`` (``plain``: none)."""
     if format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
-    if assignment_id is not None and format != "canvas":
-        raise UsageError("--assignment-id is for --format canvas")
-    lms = LmsExports()
+    if assignment_id is not None and format not in ASSIGNMENT_ID_FORMATS:
+        raise UsageError(f"--assignment-id is for --format {' or '.join(ASSIGNMENT_ID_FORMATS)}")
     if format == "plain":
         if roster is not None:
-            raise UsageError("--roster needs --format canvas or --format moodle")
-        return lms
-    if format == "canvas":
-        if roster is None:
-            raise UsageError(
-                "--format canvas needs --roster: the gradebook CSV exported from Canvas"
-            )
-        canvas = read_canvas_roster(roster)
-        column = assignment_column(canvas, rubric.title, assignment_id)
-        students = canvas.roster
-
-        def canvas_export(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
-            lms.match = match_roster(students, rows)
-            return "canvas.csv", render_canvas(canvas, lms.match, column, key.rubric.max_score)
-
-        lms._add("canvas.csv", canvas_export)
-    elif roster is None:
-
-        def moodle_plain(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
-            listed = [(safe(row.student_id), row) for row in rows]
-            return "moodle.csv", render_moodle(listed, NO_ROSTER_HEADER, key.rubric.title)
-
-        lms._add("moodle.csv", moodle_plain)
-        return lms
-    else:
-        moodle = read_moodle_roster(roster)
-        students = moodle.roster
-
-        def moodle_export(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
-            lms.match = match_roster(students, rows)
-            listed = [
-                (student.identifiers[moodle.identifier_index], result)
-                for student, result in lms.match.pairs
-            ]
-            return "moodle.csv", render_moodle(listed, moodle.identifier_header, key.rubric.title)
-
-        lms._add("moodle.csv", moodle_export)
-
-    def report(rows: Sequence[StudentResult], key: AnswerKey) -> tuple[str, str]:
-        del key
-        match = lms.match if lms.match is not None else match_roster(students, rows)
-        return REPORT, render_roster_report(match)
-
-    lms._add(REPORT, report)
-    return lms
+            raise UsageError(f"--roster needs --format {' or --format '.join(EXPORTERS)}")
+        return ()
+    return (EXPORTERS[format](ExportOptions(roster, rubric, assignment_id)),)
 
 
 def roster_student_ids(path: Path, column: str | None = None) -> list[str]:

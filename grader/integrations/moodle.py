@@ -21,6 +21,8 @@ from pathlib import Path
 from grader.errors import UsageError
 from grader.grading.results import StudentResult
 from grader.integrations.roster import NO_SUBMISSION, Roster, RosterStudent, cell, read_rows
+from grader.render.feedback import points
+from grader.render.gradebook import csv_text, number, safe_text
 
 IDENTIFIERS = {
     "username": ("username", "user name"),
@@ -103,8 +105,6 @@ def _find(folded: Sequence[str], names: Sequence[str]) -> int | None:
 
 def feedback_text(result: StudentResult | None) -> str:
     """One line of feedback: the score, then the answers short of full marks by kind."""
-    from grader.render.feedback import points
-
     if result is None:
         return NO_SUBMISSION
     score = f"Score {points(result.score)} / {points(result.max_score)}"
@@ -135,8 +135,6 @@ def render_moodle(
     rows: Sequence[tuple[str, StudentResult | None]], identifier_header: str, title: str
 ) -> str:
     """The import file: identifier, grade (empty for no submission), feedback."""
-    from grader.render.gradebook import csv_text, number, safe_text
-
     item = " ".join(title.split())
     lines = [[identifier_header, item, f"Feedback: {item}"]]
     for identifier, result in rows:

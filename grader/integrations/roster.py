@@ -26,7 +26,9 @@ from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
 from grader.grading.results import StudentResult
+from grader.intake.readers import csv_rows, decode, read_bytes
 from grader.intake.submission import ID_CONFLICT
+from grader.render.gradebook import csv_text, safe_text
 
 NO_SUBMISSION = "no submission"
 NOT_ON_ROSTER = "not on the roster"
@@ -135,8 +137,6 @@ def _key(text: str) -> str:
 def render_roster_report(match: RosterMatch) -> str:
     """``roster-report.csv``: roster students with no submission, and submissions that
     match no roster student (and so are in no LMS file)."""
-    from grader.render.gradebook import csv_text
-
     rows = [["problem", "roster_student", "student_id", "source"]]
     rows += [[NO_SUBMISSION, safe(student.label), "", ""] for student in match.missing]
     rows += [
@@ -148,15 +148,11 @@ def render_roster_report(match: RosterMatch) -> str:
 
 def safe(text: str) -> str:
     """A cell a spreadsheet will not run as a formula (ids come from students' files)."""
-    from grader.render.gradebook import safe_text
-
     return safe_text(text)
 
 
 def read_rows(path: Path) -> list[list[str]]:
     """The rows of a roster CSV (UTF-8 with or without BOM, or Latin-1; ``,`` ``;`` or tab)."""
-    from grader.intake.readers import csv_rows, decode, read_bytes
-
     try:
         rows = csv_rows(decode(read_bytes(path), str(path)), str(path))
     except SubmissionError as error:

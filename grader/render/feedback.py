@@ -12,14 +12,12 @@ summary and, from ``grader check``, to a terminal.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
 from grader.grading.results import ItemResult, StudentResult, all_numbers
 from grader.intake.identity import controls_escaped
 from grader.jsontext import dumps_any
-from grader.memo import by_identity
 from grader.rubric.models import Rubric
 
 _MARK = {
@@ -31,7 +29,7 @@ _MARK = {
 }
 
 
-def _mark(item: ItemResult) -> str:
+def mark(item: ItemResult) -> str:
     """The item's status; an error carried forward says so rather than 'partly right'."""
     if "ecf" in item.diagnoses and item.status == "partial":
         return "🔁 right given your earlier answers"
@@ -67,20 +65,15 @@ def render_feedback(result: StudentResult, rubric: Rubric) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-# Rendered once per distinct item (``grader.memo``): most students' items are repeats.
-
-
-@by_identity(8192)
 def _table_line(item: ItemResult) -> str:
-    return f"| `{item.id}` | {_mark(item)} | {points(item.score)} / {points(item.max_score)} |"
+    return f"| `{item.id}` | {mark(item)} | {points(item.score)} / {points(item.max_score)} |"
 
 
-@by_identity(8192)
 def _item_section(item: ItemResult, rubric: Rubric) -> str:
     """The item's section: its lines, each ending with a line break, and a blank line."""
     title = f" — {item.title}" if item.title else ""
     lines = [
-        f"## `{item.id}`{title}: {_mark(item)} ({points(item.score)} / {points(item.max_score)})",
+        f"## `{item.id}`{title}: {mark(item)} ({points(item.score)} / {points(item.max_score)})",
         "",
     ]
     if item.status != "missing":
@@ -164,7 +157,6 @@ def _clip(value: Any, depth: int = 0) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=1024)
 def points(value: float) -> str:
     """Points without trailing zeros: 8, 5.33, 2.5."""
     text = f"{value:.2f}".rstrip("0").rstrip(".")

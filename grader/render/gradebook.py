@@ -4,7 +4,6 @@ answer id."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Iterable, Sequence
 
@@ -21,11 +20,7 @@ def header(answer_ids: Sequence[str]) -> list[str]:
 def row(result: StudentResult, answer_ids: Sequence[str]) -> list[str]:
     """One student's cells; scores stay numbers, text cells are made inert for Excel."""
     scores = {item.id: item.score for item in result.items}
-    status = "graded" if result.status == "graded" else (result.error or "error")
-    if result.warnings:  # an id conflict first: such a status does not start "graded"
-        first = [w for w in result.warnings if w.startswith(ID_CONFLICT)]
-        rest = [w for w in result.warnings if not w.startswith(ID_CONFLICT)]
-        status = "; ".join([*first, status, *rest])
+    status = status_text(result)
     return [
         safe_text(result.student_id),
         *(number(scores.get(answer_id, 0.0)) for answer_id in answer_ids),
@@ -34,6 +29,17 @@ def row(result: StudentResult, answer_ids: Sequence[str]) -> list[str]:
         f"{result.percent:.2f}",
         safe_text(status),
     ]
+
+
+def status_text(result: StudentResult) -> str:
+    """The status cell's text (before ``safe_text``): ``graded`` or why not, and the
+    result's warnings."""
+    status = "graded" if result.status == "graded" else (result.error or "error")
+    if result.warnings:  # an id conflict first: such a status does not start "graded"
+        first = [w for w in result.warnings if w.startswith(ID_CONFLICT)]
+        rest = [w for w in result.warnings if not w.startswith(ID_CONFLICT)]
+        status = "; ".join([*first, status, *rest])
+    return status
 
 
 def csv_text(rows: Iterable[Sequence[str]]) -> str:
@@ -67,7 +73,6 @@ def render_gradebook(results: Sequence[StudentResult], answer_ids: Sequence[str]
     return csv_text([header(answer_ids), *(row(result, answer_ids) for result in results)])
 
 
-@functools.lru_cache(maxsize=1024)
 def number(value: float) -> str:
     """A score as the shortest text that reads back to it, rounded to 4 decimals."""
     text = f"{round(value, 4):.4f}".rstrip("0").rstrip(".")

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import gc
 import json
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, Protocol, overload
 
-from grader import memo
 from grader.errors import UsageError, WriteError
 from grader.grading.results import StudentResult
 from grader.intake.identity import shown, visible
@@ -26,9 +26,11 @@ from grader.intake.lms_names import lms_source
 from grader.intake.readers import read_entry
 from grader.intake.submission import ID_CONFLICT, RESUBMISSION
 from grader.limits import DEFAULT_LIMITS, Limits
+from grader.memo import Memo
 from grader.render import gradebook
 from grader.render.similar import SIMILAR, render_similar
 from grader.render.summary import ClassSummary
+from grader.render.summary_markdown import render_items_csv, render_summary_markdown
 from grader.run.copies import CopyCheck, CopyFindings, name_copied
 from grader.run.entries import Entries
 from grader.run.output import conflict_stem, feedback_stem, staging
@@ -36,6 +38,13 @@ from grader.run.parallel import grade_in_workers
 from grader.run.prepare import Prepared, grade_all, prepare, restore
 from grader.run.rows import LineStore, RowStore
 from grader.solver.key import AnswerKey
+from grader.stats.items import (
+    diagnosis_table,
+    item_analysis,
+    score_histogram,
+    score_statistics,
+)
+from grader.stats.table import TableBuilder
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,53 @@ class BatchReport:
     counts and which it replaced."""
     similar: int | None = None
     """How many pairs ``similar.csv`` lists (None: the copy check did not run, a shard)."""
+    exported: tuple[str, ...] = ()
+    """The files the exports wrote, by name."""
+    export_problems: tuple[str, ...] = ()
+    """What the exports found to report (students matching no roster student, say)."""
 
     @property
     def exit_code(self) -> int:
         return 1 if self.unreadable else 0
 
 
-Export = Callable[[Sequence[StudentResult], AnswerKey], tuple[str, str]]
-"""An extra gradebook format: the rows (one per student) in, ``(file name, text)`` out."""
+class ExportOutput(NamedTuple):
+    """What an export makes: its files, and lines to report (on stderr)."""
+
+    files: tuple[tuple[str, str], ...]
+    """``(file name, text)``, written beside ``gradebook.csv``."""
+    problems: tuple[str, ...] = ()
+
+
+class Export(Protocol):
+    """An extra gradebook format (an LMS's: ``grader.integrations.lms`` lists them).
+
+    Made before grading (a roster is read and checked then), called once after: the
+    result of each gradebook row, in order, whole (answers, messages and all, read back
+    one at a time from the records), in; its files out, written with the other outputs
+    or not at all."""
+
+    def __call__(self, results: Sequence[StudentResult], key: AnswerKey) -> ExportOutput: ...
+
+
+class RowResults(Sequence[StudentResult]):
+    """The full result of each gradebook row, in row order: the record the row was made
+    from (``record_of``), read back from the records' temporary file when asked for."""
+
+    def __init__(self, records: LineStore, record_of: array[int], key: AnswerKey) -> None:
+        self._records, self._record_of, self._key = records, record_of, key
+
+    def __len__(self) -> int:
+        return len(self._record_of)
+
+    @overload
+    def __getitem__(self, index: int) -> StudentResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StudentResult]: ...
+    def __getitem__(self, index: int | slice) -> StudentResult | Sequence[StudentResult]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return restore(json.loads(self._records[self._record_of[index]]), self._key)
 
 
 def write_outputs(
@@ -72,14 +120,15 @@ def write_outputs(
     exports: Sequence[Export] = (),
     copy_check: bool = True,
 ) -> BatchReport:
-    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv`` (and
-    ``exports``) whole, or nothing.
+    """Write ``gradebook.csv``, ``results.jsonl``, ``feedback/``, ``similar.csv``,
+    ``items.csv``, ``summary.md`` (and ``exports``) whole, or nothing.
 
     Two submissions with the same student id: both are graded and recorded in
     ``results.jsonl``; the one read later (files in sorted order, rows in file order)
     counts in the gradebook and the feedback, and says so.
     """
-    prepared = (prepare(result, key) for result in results)
+    memo = Memo()
+    prepared = (prepare(result, key, memo) for result in results)
     return write_prepared(
         prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
     )
@@ -111,6 +160,7 @@ def write_prepared(
     """
     answer_ids = [answer.id for answer in key.rubric.answers]
     summary = ClassSummary(answer_ids, key.rubric.max_score)
+    table = TableBuilder({a.id: a.points for a in key.rubric.answers}, key.rubric.max_score)
     seen: dict[str, _Seen] = {}
     unreadable: list[str] = []
     conflicts: dict[str, list[str]] = {}
@@ -118,6 +168,8 @@ def write_prepared(
     rows = RowStore()
     records = LineStore()
     similar: int | None = None
+    exported: list[str] = []
+    problems: list[str] = []
     try:
         with staging(out_dir) as stage, _writing(out_dir):
             check = CopyCheck(key) if copy_check else None
@@ -152,21 +204,67 @@ def write_prepared(
             with (stage / "gradebook.csv").open(
                 "w", encoding="utf-8", newline="", errors=UNENCODABLE
             ) as file:
-                _write_gradebook(file, rows, answer_ids, summary)
-            for export in exports:
-                file_name, text = export(rows, key)
-                (stage / file_name).write_text(
-                    text, encoding="utf-8", newline="", errors=UNENCODABLE
-                )
+                _write_gradebook(file, rows, answer_ids, summary, table)
+            _write_statistics(
+                stage, table, key, unreadable, _listed(conflicts), tuple(resubmissions)
+            )
+            results = RowResults(records, outputs.record_of(len(rows)), key)
+            for output in [export(results, key) for export in exports]:
+                for file_name, text in output.files:
+                    (stage / file_name).write_text(
+                        text, encoding="utf-8", newline="", errors=UNENCODABLE
+                    )
+                    exported.append(file_name)
+                problems.extend(output.problems)
     finally:
         rows.close()
         records.close()
-    listed = tuple(
+    return BatchReport(
+        summary,
+        len(rows),
+        tuple(unreadable),
+        _listed(conflicts),
+        tuple(resubmissions),
+        similar,
+        tuple(exported),
+        tuple(problems),
+    )
+
+
+def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:
+    return tuple(
         f"{student_id}: claimed by {', '.join(sources)}"
         for student_id, sources in conflicts.items()
     )
-    return BatchReport(summary, len(rows), tuple(unreadable), listed, tuple(resubmissions), similar)
 
+
+def _write_statistics(
+    stage: Path,
+    table: TableBuilder,
+    key: AnswerKey,
+    unreadable: Sequence[str],
+    conflicts: Sequence[str],
+    resubmissions: Sequence[str],
+) -> None:
+    """``items.csv`` (the item analysis) and ``summary.md`` (the class summary)."""
+    counted = table.table()
+    analysis = item_analysis(counted)
+    summary = render_summary_markdown(
+        key.rubric.title,
+        score_statistics(counted),
+        score_histogram(counted),
+        analysis,
+        diagnosis_table(counted),
+        unreadable=unreadable,
+        conflicts=conflicts,
+        resubmissions=resubmissions,
+    )
+    for name, text in (("items.csv", render_items_csv(analysis)), ("summary.md", summary)):
+        (stage / name).write_text(text, encoding="utf-8", newline="", errors=UNENCODABLE)
+
+
+SUPERSEDED = f"{RESUBMISSION}: replaced by the later upload"
+"""How the warning of an upload that a later one replaced begins (it has no row)."""
 
 UNENCODABLE = "backslashreplace"
 """A text a student wrote can hold what UTF-8 cannot encode (a lone surrogate from a JSON
@@ -208,6 +306,13 @@ class _Outputs:
     """Record → the gradebook row and feedback file it holds (a record of an upload
     replaced by a later one holds neither)."""
 
+    def record_of(self, count: int) -> array[int]:
+        """For each of the ``count`` rows, the position of the record that holds it."""
+        found = array("q", bytes(8 * count))
+        for record, (row, _) in self.owners.items():
+            found[row] = record
+        return found
+
     def record(self, each: Prepared) -> int:
         """Keep a new record (and what the copy check needs of it); its position."""
         position = self.records.append(each.record)
@@ -247,7 +352,7 @@ class _Outputs:
         newer = old is None or new is None or new.order >= old.order
         kept, replaced = (each.source, earlier.source) if newer else (earlier.source, each.source)
         counts = f"{RESUBMISSION}: {_place(kept)} replaces the earlier upload {_place(replaced)}"
-        superseded = f"{RESUBMISSION}: replaced by the later upload {_place(kept)}; not counted"
+        superseded = f"{SUPERSEDED} {_place(kept)}; not counted"
         student_id = each.student_id
         line = f"{student_id}: {kept} replaces {replaced}"
         if newer:
@@ -300,14 +405,19 @@ def _conflict(other: str, student_id: str) -> str:
 
 
 def _write_gradebook(
-    file: IO[str], rows: RowStore, answer_ids: Sequence[str], summary: ClassSummary
+    file: IO[str],
+    rows: RowStore,
+    answer_ids: Sequence[str],
+    summary: ClassSummary,
+    table: TableBuilder,
 ) -> None:
     """``render_gradebook``, streamed row by row (each row's line was formatted when the
-    result was rendered); also counts each row in the summary."""
+    result was rendered); also counts each row in the summary and the statistics."""
     file.write(gradebook.csv_text([gradebook.header(answer_ids)]))
     for row in rows.rows():
         file.write(row.line)
         summary.add(row.score, row.graded, row.statuses, row.diagnoses)
+        table.add(row.student_id, row.graded, row.scores, row.statuses, row.diagnoses)
 
 
 def grade_path(
@@ -335,7 +445,7 @@ def grade_path(
             "read as a class's submissions by the next run; write the outputs elsewhere "
             "(a folder inside it is fine: it is not read)"
         )
-    with few_collections(), _forgetting():
+    with few_collections():
         entries = Entries(path, exclude=(out_dir,))
         if shard is not None:
             entries.shard(*shard)
@@ -372,15 +482,6 @@ def _resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):
         return path.absolute()
-
-
-@contextmanager
-def _forgetting() -> Iterator[None]:
-    """Let what grading remembered (``grader.memo``) go when the batch is done."""
-    try:
-        yield
-    finally:
-        memo.forget()
 
 
 @contextmanager
@@ -425,8 +526,10 @@ def _grade_entries(
             for location, folder_id in entries
             for submission in read_entry(location, folder_id, known, limits=limits)
         )
-        results = grade_all(submissions, key, limits=limits)
-        prepared = (prepare(result, key) for result in results)
+        # what grading remembers (``grader.memo``) is this batch's, and goes with it
+        memo = Memo()
+        results = grade_all(submissions, key, limits=limits, memo=memo)
+        prepared = (prepare(result, key, memo) for result in results)
     return write_prepared(
         prepared, key, out_dir, on_result=on_result, exports=exports, copy_check=copy_check
     )

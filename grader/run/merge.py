@@ -20,7 +20,7 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.grading.results import StudentResult
-from grader.run.batch import BatchReport, write_outputs
+from grader.run.batch import BatchReport, Export, write_outputs
 from grader.run.prepare import (
     BATCH_WARNINGS,
     RUBRIC_FIELD,
@@ -37,8 +37,10 @@ def merge_results(
     out_dir: Path,
     *,
     on_result: Callable[[Prepared], None] | None = None,
+    exports: Sequence[Export] = (),
 ) -> BatchReport:
-    """Write the outputs of one run from the ``results.jsonl`` files of its shards.
+    """Write the outputs of one run from the ``results.jsonl`` files of its shards (and
+    ``exports``, as ``grade`` writes them).
 
     Every record is checked against ``key`` first (a shard graded with another rubric,
     or a file that is not a ``results.jsonl``, is a ``GraderError``) and nothing is
@@ -49,13 +51,15 @@ def merge_results(
     for path in paths:  # a mistyped path fails at once, before any output folder is made
         if not path.is_file():
             raise GraderError(f"{path}: no such file (expected a shard's results.jsonl)")
-    return write_outputs(read_results(paths, key), key, out_dir, on_result=on_result)
+    results = read_results(paths, key)
+    return write_outputs(results, key, out_dir, on_result=on_result, exports=exports)
 
 
 def read_results(paths: Sequence[Path], key: AnswerKey) -> Iterator[StudentResult]:
     """The results recorded in ``paths``, in order, as they were before the batch marked
     duplicate submissions (the merge marks them again, across all the shards)."""
     answer_ids = [answer.id for answer in key.rubric.answers]
+    fingerprint = rubric_fingerprint(key)
     marked = tuple(f"{each}:" for each in BATCH_WARNINGS)
     for path in paths:
         try:
@@ -66,7 +70,7 @@ def read_results(paths: Sequence[Path], key: AnswerKey) -> Iterator[StudentResul
             for number, line in enumerate(file, start=1):
                 if not line.strip():
                     continue
-                result = _record(line, f"{path} line {number}", key, answer_ids)
+                result = _record(line, f"{path} line {number}", key, answer_ids, fingerprint)
                 if any(w.startswith(marked) for w in result.warnings):
                     result = replace(
                         result,
@@ -75,7 +79,9 @@ def read_results(paths: Sequence[Path], key: AnswerKey) -> Iterator[StudentResul
                 yield result
 
 
-def _record(line: str, where: str, key: AnswerKey, answer_ids: list[str]) -> StudentResult:
+def _record(
+    line: str, where: str, key: AnswerKey, answer_ids: list[str], fingerprint: str
+) -> StudentResult:
     try:
         data: Any = json.loads(line)
         if not isinstance(data, dict):
@@ -84,7 +90,6 @@ def _record(line: str, where: str, key: AnswerKey, answer_ids: list[str]) -> Stu
     except (ValueError, TypeError, KeyError) as error:
         problem = f"no {error}" if isinstance(error, KeyError) else str(error)
         raise GraderError(f"{where}: not a results.jsonl record ({problem})") from None
-    fingerprint = rubric_fingerprint(key)
     recorded = data.get(RUBRIC_FIELD)
     if recorded != fingerprint:
         why = (

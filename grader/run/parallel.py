@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.intake.readers import read_entry
 from grader.intake.submission import Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS, Limits
+from grader.memo import Memo
 from grader.rubric.models import Rubric
 from grader.run.entries import Entries
 from grader.run.prepare import Prepared, grade_all, prepare
@@ -103,16 +104,19 @@ def _parts(location: Path, folder_id: str | None) -> int:
 _key: AnswerKey | None = None
 _known: list[str] = []
 _limits: Limits = DEFAULT_LIMITS
+_memo = Memo()
 _last_read: tuple[tuple[str, str | None], list[Submission | Unreadable]] | None = None
 
 
 def _start(rubric: Rubric, limits: Limits, per_student: PerStudent | None = None) -> None:
-    """Solve the key, once per worker, and keep the batch's limits; leave when the parent
-    is gone."""
-    global _key, _known, _limits
+    """Solve the key, once per worker, and keep the batch's limits and what grading
+    remembers (``grader.memo``: the worker's batch is its life); leave when the parent is
+    gone."""
+    global _key, _known, _limits, _memo
     _key = replace(solve(rubric), per_student=per_student)  # variants: drawn as needed
     _known = [answer.id for answer in rubric.answers]
     _limits = limits
+    _memo = Memo()
     gc.freeze()  # as ``batch.few_collections``, for the worker's life
     gc.set_threshold(70_000, 50, 100)
     parent = os.getppid()
@@ -137,7 +141,8 @@ def _grade_chunk(chunk: list[Task]) -> list[Prepared]:
         submissions = _read(location, folder_id, cached=parts > 1)
         count = len(submissions)
         mine = submissions[count * part // parts : count * (part + 1) // parts]
-        out.extend(prepare(result, key) for result in grade_all(mine, key, limits=_limits))
+        graded = grade_all(mine, key, limits=_limits, memo=_memo)
+        out.extend(prepare(result, key, _memo) for result in graded)
     return out
 
 

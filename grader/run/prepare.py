@@ -25,6 +25,7 @@ from grader.intake.submission import (
     Unreadable,
 )
 from grader.limits import DEFAULT_LIMITS, Limits
+from grader.memo import Memo, Table
 from grader.render.feedback import render_feedback
 from grader.run.copies import Probe, probe
 from grader.run.rows import row_text
@@ -40,12 +41,15 @@ def grade_all(
     key: AnswerKey,
     *,
     limits: Limits = DEFAULT_LIMITS,
+    memo: Memo | None = None,
 ) -> Iterator[StudentResult]:
-    """Results in submission order; an unreadable file yields its error row. Each
+    """Results in submission order; an unreadable file yields its error row (``memo``:
+    what grading remembers, ``grader.memo``; by default, for these submissions). Each
     student is graded against their own key (``AnswerKey.for_student``: their variant,
     for a rubric with variants); a student whose variant cannot be drawn gets a row
     saying why, and the batch goes on; so does one whose grading takes longer than
     ``limits.max_seconds_per_submission`` (``grader.deadline``)."""
+    memo = Memo() if memo is None else memo
     for submission in submissions:
         try:
             own = key.for_student(submission.student_id)
@@ -58,7 +62,7 @@ def grade_all(
             continue
         try:
             with within(limits.max_seconds_per_submission):
-                result = grade_submission(submission, own, limits=limits)
+                result = grade_submission(submission, own, limits=limits, memo=memo)
         except Overtime:
             why = (
                 f"grading took more than {limits.max_seconds_per_submission} s "
@@ -91,8 +95,8 @@ class Prepared(NamedTuple):
     """What the copy check needs of it (``grader.run.copies``)."""
 
 
-def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
-    """Render one result's outputs.
+def prepare(result: StudentResult, key: AnswerKey, memo: Memo | None = None) -> Prepared:
+    """Render one result's outputs (``memo``: the batch's, ``grader.memo``).
 
     The feedback shows what the record holds: where the record had to write an answer
     otherwise (a NaN or an infinity as text, lists nested too deep cut short), the
@@ -102,7 +106,7 @@ def prepare(result: StudentResult, key: AnswerKey) -> Prepared:
     shown = result
     if any(mark in record for mark in _REWRITTEN):
         shown = restore(json.loads(record), key)
-    record = f'{record[:-1]}, "{RUBRIC_FIELD}": "{rubric_fingerprint(key)}"}}'
+    record = f'{record[:-1]}, "{RUBRIC_FIELD}": "{rubric_fingerprint(key, memo)}"}}'
     return Prepared(
         student_id=result.student_id,
         source=result.source,
@@ -122,23 +126,24 @@ may look the same: the feedback made from the record is then the same anyway).""
 RUBRIC_FIELD = "rubric"
 """The field of a ``results.jsonl`` record that holds ``rubric_fingerprint``."""
 
-_FINGERPRINTS: dict[int, tuple[object, str]] = {}
+# Performance (profile of `grade`): the rubric's canonical JSON cost a quarter of the
+# rendering of a student; it is worked out once per batch (``memo``) and rubric.
+_FINGERPRINTS: Table[int, tuple[object, str]] = Table("rubric fingerprints", 64)
 
 
-def rubric_fingerprint(key: AnswerKey) -> str:
+def rubric_fingerprint(key: AnswerKey, memo: Memo | None = None) -> str:
     """``sha256:`` and 16 hex digits of the rubric's whole content (its canonical JSON):
     the same for the same rubric wherever it is graded, different for any change of a
     parameter, a point, a tolerance. Each record carries it, so that ``grader merge``
     refuses a shard graded with another rubric even when its answer ids are the same."""
     rubric = key.rubric
-    known = _FINGERPRINTS.get(id(rubric))
+    known = None if memo is None else memo.get(_FINGERPRINTS, id(rubric))
     if known is not None and known[0] is rubric:
         return known[1]
     text = json.dumps(rubric.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     fingerprint = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    if len(_FINGERPRINTS) > 64:
-        _FINGERPRINTS.clear()
-    _FINGERPRINTS[id(rubric)] = (rubric, fingerprint)  # the rubric kept: its id not reused
+    if memo is not None:
+        memo.put(_FINGERPRINTS, id(rubric), (rubric, fingerprint))  # kept: its id not reused
     return fingerprint
 
 

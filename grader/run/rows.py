@@ -28,10 +28,12 @@ class Row(NamedTuple):
 
     line: str
     """The student's line of ``gradebook.csv``, with its newline."""
+    student_id: str
     score: float
     graded: bool
     statuses: dict[str, str]
     diagnoses: dict[str, Sequence[str]]
+    scores: dict[str, float]
 
 
 def row_text(
@@ -86,15 +88,18 @@ def row_from_text(text: str | bytes) -> StudentResult:
 
 
 def plain_row(text: str | bytes) -> Row:
-    """The row's gradebook line and summary counts, from ``row_text`` (no objects per
-    answer are made: this runs once per student at the end of a batch)."""
-    line, _, _, score, _, status, _, _, items = json.loads(text)
+    """The row's gradebook line and what the summary and statistics count, from
+    ``row_text`` (no objects per answer are made: this runs once per student at the end
+    of a batch)."""
+    line, student_id, _, score, _, status, _, _, items = json.loads(text)
     return Row(
         line=line,
+        student_id=student_id,
         score=score,
         graded=status == "graded",
         statuses={item[0]: item[3] for item in items},
         diagnoses={item[0]: item[4] for item in items if item[4]},
+        scores={item[0]: item[1] for item in items},
     )
 
 

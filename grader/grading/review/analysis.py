@@ -35,7 +35,6 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import memo
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.display import shown
@@ -65,6 +64,7 @@ from grader.grading.review.sentences import Finding, sentence
 from grader.grading.score import item_score, item_status
 from grader.intake.values import StudentValue, is_blank, read_numeric
 from grader.limits import DEFAULT_LIMITS, Limits
+from grader.memo import Memo, Table
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 Array = NDArray[np.float64]
@@ -88,48 +88,49 @@ def reconsider(
     values: dict[str, StudentValue],
     key: AnswerKey,
     limits: Limits = DEFAULT_LIMITS,
+    memo: Memo | None = None,
 ) -> ItemResult:
     """The item, with credit for carried-forward errors and diagnoses of named mistakes
-    (an answer unreadable for its shape is read again under ``limits``)."""
+    (an answer unreadable for its shape is read again under ``limits``); ``memo``: what
+    the batch remembers (``grader.memo``)."""
     if item.status in ("correct", "missing") or isinstance(entry.expected, Expressions):
         return item
+    memo = Memo() if memo is None else memo
     if item.status == "unreadable":
-        return _once(item, None, key, lambda: _read_again(item, entry, key, limits))
+        return _once(item, None, key, memo, lambda: _read_again(item, entry, key, limits, memo))
     answer = values.get(item.id)
     if not isinstance(answer, np.ndarray):
         return item
-    graphs = for_key(key)
+    graphs = for_key(key, memo)
     wrong = wrong_earlier(entry, values, graphs)
     copies = _copied_from(entry, values, graphs)
-    findings = _explained(entry, answer, wrong, graphs, copies)
+    findings = _explained(entry, answer, wrong, graphs, copies, memo)
     if not findings:
         return item
-    return _once(item, findings, key, lambda: _rescored(item, entry, answer, findings, key))
+    return _once(item, findings, key, memo, lambda: _rescored(item, entry, answer, findings, key))
 
 
-_REDONE: dict[
+_REDONE: Table[
     tuple[int, int, int], tuple[ItemResult, list[Finding] | None, AnswerKey, ItemResult]
-] = memo.table()
-_REDONE_MAX = 2048
+] = Table("items examined", 2048)
 
 
 def _once(
     item: ItemResult,
     findings: list[Finding] | None,
     key: AnswerKey,
+    memo: Memo,
     redo: Callable[[], ItemResult],
 ) -> ItemResult:
     """``redo()``, once for each item and findings (both memoized, ``grading`` and
     ``_explained``, so a repeated answer comes back as the same objects): the answer,
     and so the item, comes from the item's raw answer."""
     slot = (id(item), id(findings), id(key))
-    cached = _REDONE.get(slot)
+    cached = memo.get(_REDONE, slot)
     if cached is not None and cached[0] is item and cached[1] is findings and cached[2] is key:
         return cached[3]
     result = redo()
-    if len(_REDONE) >= _REDONE_MAX:
-        _REDONE.clear()
-    _REDONE[slot] = (item, findings, key, result)  # kept alive: their ids are not reused
+    memo.put(_REDONE, slot, (item, findings, key, result))  # kept alive: ids not reused
     return result
 
 
@@ -138,8 +139,7 @@ def _once(
 # the key, and a class makes the same mistakes with the same numbers (a sign, a factor
 # two of the same rounded value): they are memoized on those values' bytes (bounded).
 
-_FINDINGS: dict[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = memo.table()
-_FINDINGS_MAX = 2048
+_FINDINGS: Table[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = Table("findings", 2048)
 
 
 def _explained(
@@ -148,6 +148,7 @@ def _explained(
     wrong: Mapping[str, Array],
     graphs: KeyGraphs,
     copies: Mapping[str, Array],
+    memo: Memo,
 ) -> list[Finding]:
     """``explain``, memoized."""
     slot = (
@@ -158,13 +159,11 @@ def _explained(
         tuple((answer_id, value.shape, value.tobytes()) for answer_id, value in wrong.items()),
         tuple((answer_id, value.tobytes()) for answer_id, value in copies.items()),
     )
-    cached = _FINDINGS.get(slot)
+    cached = memo.get(_FINDINGS, slot)
     if cached is not None and cached[0] is graphs:
         return cached[1]
     findings = explain(entry, answer, wrong, graphs, copies)
-    if len(_FINDINGS) >= _FINDINGS_MAX:
-        _FINDINGS.clear()
-    _FINDINGS[slot] = (graphs, findings)  # graphs kept alive: its id is not reused meanwhile
+    memo.put(_FINDINGS, slot, (graphs, findings))  # graphs kept alive: its id is not reused
     return findings
 
 
@@ -475,13 +474,15 @@ def _lead(item: ItemResult, accepted: Mask, findings: list[Finding]) -> str:
     return f"{right} of {accepted.size} entries are right." if right and accepted.size > 1 else ""
 
 
-def _read_again(item: ItemResult, entry: KeyEntry, key: AnswerKey, limits: Limits) -> ItemResult:
+def _read_again(
+    item: ItemResult, entry: KeyEntry, key: AnswerKey, limits: Limits, memo: Memo
+) -> ItemResult:
     """An answer unreadable for its shape, read in the shape a recognised mistake gives."""
     if is_blank(item.raw):
         return item
     expected = np.asarray(entry.expected, dtype=np.float64)
     fitting: list[tuple[float, Alternative, Array]] = []
-    for alt in candidates(entry, for_key(key)).reshaped:
+    for alt in candidates(entry, for_key(key, memo)).reshaped:
         try:
             answer = read_numeric(item.raw, alt.value.shape, limits=limits)
         except AnswerError:

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from grader import memo
 from grader.grading import compare
 from grader.grading.review.diagnosis import Alternative
 from grader.grading.review.recompute import KeyGraphs, Recomputer
@@ -27,26 +26,9 @@ from grader.solver.key import KeyEntry
 Array = NDArray[np.float64]
 
 
-# Performance: whether an earlier answer is wrong is asked for every later answer that
-# is wrong; answers are memoized read-only arrays (``grader.grading.grade``), shared between
-# the students who wrote them alike, so the verdict is kept by the array (bounded).
-
-_VERDICTS: dict[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = memo.table()
-_VERDICTS_MAX = 8192
-
-
 def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs) -> bool:
-    slot = (id(value), answer_id, id(graphs))
-    known = _VERDICTS.get(slot)
-    if known is not None and known[0] is value and known[1] is graphs:
-        return known[2]
     earlier = graphs.key[answer_id]
-    verdict = not np.all(compare.accepted(earlier, value))
-    if not value.flags.writeable:  # a writable array could change under its verdict
-        if len(_VERDICTS) >= _VERDICTS_MAX:
-            _VERDICTS.clear()
-        _VERDICTS[slot] = (value, graphs, verdict)  # kept alive: the id is not reused
-    return verdict
+    return not np.all(compare.accepted(earlier, value))
 
 
 def wrong_earlier(

@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 
 from grader.grading import compare
 from grader.grading.review.recompute import KeyGraphs, Mistake
-from grader.memo import by_identity
 from grader.rubric.models import (
     CompositionAnswer,
     FunctionsProblem,
@@ -122,7 +121,7 @@ def separated(
     tolerance = tolerance_of(entry)
     if small is None:
         small = negligible(entry, expected)
-    # the key's own allowed errors and scale, worked out once per key (profile of `grade`)
+    # the key's own allowed errors (worked out once per entry: ``compare.criterion``)
     own_allowed, floor, scale = _own_scale(entry)
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(alternative - expected)
@@ -143,7 +142,6 @@ def separated(
     return np.asarray(apart & np.isfinite(alternative) & ~small & ~zero, dtype=np.bool_)
 
 
-@by_identity(256)
 def _own_scale(entry: KeyEntry) -> tuple[Array, float, float]:
     """The allowed errors of the expected values, the tolerance's absolute floor (the
     allowed error at 0) and the largest expected magnitude."""

@@ -5,19 +5,19 @@ student's own earlier answers been right (error carried forward), and is it what
 mistake of method gives (the ½ of the loss flipped, the bias left out, σ used for σ′)?
 Both are recomputations of the answer's node: the first on the key's graph with some
 ancestors replaced by the student's values, the second on the same graph built with a
-``NetworkVariant``. ``for_key`` builds those graphs once per ``AnswerKey`` and caches
-them; a recomputation under overrides redoes only the nodes downstream of them.
+``NetworkVariant``. ``for_key`` builds those graphs once per ``AnswerKey`` and batch
+(``grader.memo``); a recomputation under overrides redoes only the nodes downstream of them.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
+from grader.memo import Memo, Table
 from grader.rubric.activations import ACTIVATIONS
 from grader.rubric.models import NetworkAnswer, NetworkProblem
 from grader.solver.graph import Graph, Value
@@ -204,18 +204,16 @@ class KeyGraphs:
     """Per-answer results of other modules (their static alternatives), keyed by them."""
 
 
-_CACHE: dict[int, tuple[weakref.ref[AnswerKey], KeyGraphs]] = {}
+_GRAPHS: Table[int, KeyGraphs] = Table("key graphs", 64)
 
 
-def for_key(key: AnswerKey) -> KeyGraphs:
-    """The cached ``KeyGraphs`` of ``key`` (built on first use)."""
-    cached = _CACHE.get(id(key))
-    if cached is not None and cached[0]() is key:
-        return cached[1]
-    for stale in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
-        del _CACHE[stale]
+def for_key(key: AnswerKey, memo: Memo) -> KeyGraphs:
+    """The ``KeyGraphs`` of ``key``, built once per batch (``memo``) and key."""
+    cached = memo.get(_GRAPHS, id(key))
+    if cached is not None and cached.key is key:
+        return cached
     graphs = _build(key)
-    _CACHE[id(key)] = (weakref.ref(key), graphs)
+    memo.put(_GRAPHS, id(key), graphs)  # the graphs keep the key alive: its id is not reused
     return graphs
 
 

@@ -1,0 +1,139 @@
+"""The Python API (``grader.grade``, ``grader.load``, ``grader.check``): the commands'
+work from a script or a notebook, through the same pipeline as the command line.
+
+``grade`` is ``grade SUBMISSIONS --rubric R --out DIR`` (into a temporary folder when no
+``out`` is given) read back with ``load``; ``check`` is ``grader check``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+from grader.grading.results import StudentResult
+from grader.intake.readers import Where, read_file, read_json
+from grader.intake.submission import Submission, Unreadable
+from grader.limits import DEFAULT_LIMITS
+from grader.render.feedback import render_feedback
+from grader.render.feedback_html import render_feedback_html
+from grader.rubric.load import load_rubric
+from grader.rubric.models import Rubric
+from grader.run.batch import grade_path
+from grader.run.graded import ClassResults, load_graded
+from grader.run.prepare import grade_all
+from grader.solver.key import AnswerKey
+from grader.variants.keys import answer_key
+
+RubricLike = str | Path | Rubric
+"""A rubric file's path, or a rubric already loaded (``grader.load_rubric``)."""
+
+
+def _key(rubric: RubricLike) -> AnswerKey:
+    if isinstance(rubric, Rubric):
+        return answer_key(rubric, source="<rubric>")
+    return answer_key(load_rubric(Path(rubric)), source=str(rubric))
+
+
+def grade(
+    submissions: str | Path,
+    rubric: RubricLike,
+    out: str | Path | None = None,
+    jobs: int = 1,
+) -> ClassResults:
+    """Grade a folder or file of submissions, as ``grade`` does. With ``out``, the
+    outputs (gradebook, results, feedback, items.csv, summary.md) are written there;
+    without, nothing is left behind. The class's results: ``.gradebook`` (one row per
+    student) and ``.items`` (one row per student and answer) are DataFrames."""
+    key = _key(rubric)
+    path = Path(submissions)
+    if not (path.is_dir() or path.is_file()):
+        raise GraderError(f"{path}: no such file or folder")
+    if out is not None:
+        grade_path(path, key, Path(out), jobs=jobs)
+        return load_graded(Path(out), key)
+    with tempfile.TemporaryDirectory(prefix="grader-") as folder:
+        grade_path(path, key, Path(folder), jobs=jobs)
+        return load_graded(Path(folder), key)
+
+
+def load(grades_dir: str | Path) -> ClassResults:
+    """The class graded into ``grades_dir`` by ``grade`` or ``grader merge`` (its
+    ``results.jsonl``): the same results ``grade`` returns."""
+    return load_graded(Path(grades_dir))
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One student's grading, shown in a notebook as their feedback."""
+
+    result: StudentResult
+    markdown: str
+    """The feedback file ``grade`` writes for this student."""
+    html: str
+
+    @property
+    def score(self) -> float:
+        return self.result.score
+
+    @property
+    def max_score(self) -> float:
+        return self.result.max_score
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.markdown
+
+
+def check(
+    answers: Mapping[str, Any] | str | Path,
+    rubric: RubricLike,
+    *,
+    student: str | None = None,
+) -> Feedback:
+    """Grade one student's answers, as ``grader check`` does: a path of an answers file,
+    or the answers as a dict (``{"q1.yhat": [...], ...}``, or a JSON submission's
+    ``{"student_id": ..., "answers": {...}}``; numpy arrays are fine). ``student``: whose
+    variant to grade against (a rubric with variants)."""
+    key = _key(rubric)
+    known = [answer.id for answer in key.rubric.answers]
+    read: Submission | Unreadable
+    if isinstance(answers, Mapping):
+        data = dict(answers) if "answers" in answers else {"answers": dict(answers)}
+        source, stem = "<answers>", student or "notebook"
+    else:
+        path = Path(answers)
+        source, stem = str(path), path.stem
+    try:
+        if isinstance(answers, Mapping):
+            text = json.dumps(_plain(data))
+            read = read_json(text, source, known, Where(stem, None, DEFAULT_LIMITS))
+        else:
+            [read] = read_file(path, known, classes=False)
+    except GraderError as error:
+        read = Unreadable(stem, source, getattr(error, "detail", str(error)))
+    if student is not None:
+        read = (
+            Unreadable(student, read.source, read.error)
+            if isinstance(read, Unreadable)
+            else Submission(student, read.source, read.answers, read.warnings, read.decimal_comma)
+        )
+    [result] = grade_all([read], key)
+    shown = key.rubric
+    return Feedback(result, render_feedback(result, shown), render_feedback_html(result, shown))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy arrays and numbers as lists and floats (JSON's own types)."""
+    if isinstance(value, Mapping):
+        return {str(name): _plain(each) for name, each in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(each) for each in value]
+    tolist = getattr(value, "tolist", None)
+    return _plain(tolist()) if callable(tolist) else value

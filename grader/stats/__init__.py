@@ -1,0 +1,1 @@
+"""A class's results as pandas tables, and the statistics computed on them."""
