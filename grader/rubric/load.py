@@ -73,54 +73,54 @@ class _DuplicateKeyError(Exception):
         self.key, self.where, self.first, self.second = key, where, first, second
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (so only plain data is built) that refuses a mapping holding
-    one key twice, which ``safe_load`` would silently resolve to the last value (a problem
-    or a function defined twice, an answer's ``points`` written twice)."""
+def _check_unique_keys(root: yaml.Node | None) -> None:
+    """Refuse a mapping holding one key twice, which ``yaml.safe_load`` would silently
+    resolve to the last value (a problem or a function defined twice, an answer's
+    ``points`` written twice). Reads the composed node tree (no object is built but the
+    scalar keys, by PyYAML's safe constructor)."""
+    if root is None:
+        return
+    constructor = yaml.constructor.SafeConstructor()
+    seen: set[int] = set()  # an anchored node is checked once, however often it is used
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            lines: dict[object, int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *anchor
+                    stack.append((value_node, where))
+                    continue
+                key = _key_of(constructor, key_node)
+                line = key_node.start_mark.line + 1
+                if key in lines:
+                    raise _DuplicateKeyError(key, where, lines[key], line)
+                lines[key] = line
+                name = key if isinstance(key, str) else repr(key)
+                stack.append((value_node, f"{where}.{name}" if where else str(name)))
 
-    def construct_document(self, node: yaml.Node) -> Any:
-        self._check_unique_keys(node)
-        return super().construct_document(node)
 
-    def _check_unique_keys(self, root: yaml.Node) -> None:
-        seen: set[int] = set()  # an anchored node is checked once, however often it is used
-        stack: list[tuple[yaml.Node, str]] = [(root, "")]
-        while stack:
-            node, where = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if isinstance(node, yaml.SequenceNode):
-                stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
-            elif isinstance(node, yaml.MappingNode):
-                lines: dict[object, int] = {}
-                for key_node, value_node in node.value:
-                    if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *anchor
-                        stack.append((value_node, where))
-                        continue
-                    key = self._key_of(key_node)
-                    line = key_node.start_mark.line + 1
-                    if key in lines:
-                        raise _DuplicateKeyError(key, where, lines[key], line)
-                    lines[key] = line
-                    name = key if isinstance(key, str) else repr(key)
-                    stack.append((value_node, f"{where}.{name}" if where else str(name)))
-
-    def _key_of(self, node: yaml.Node) -> object:
-        if isinstance(node, yaml.ScalarNode):
-            key = self.construct_object(node)
-            try:
-                hash(key)
-            except TypeError:
-                return ("<unhashable>", id(node))
-            return key
-        return ("<collection>", id(node))  # a list or mapping as a key: never equal here
+def _key_of(constructor: yaml.constructor.SafeConstructor, node: yaml.Node) -> object:
+    if isinstance(node, yaml.ScalarNode):
+        key = constructor.construct_object(node)
+        try:
+            hash(key)
+        except TypeError:
+            return ("<unhashable>", id(node))
+        return key
+    return ("<collection>", id(node))  # a list or mapping as a key: never equal here
 
 
 def parse_rubric(text: str, *, source: str = "<rubric>") -> Rubric:
     """Parse rubric YAML text; ``source`` names it in messages."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data only
+        _check_unique_keys(yaml.compose(text, Loader=yaml.SafeLoader))
+        data = yaml.safe_load(text)
     except _DuplicateKeyError as twice:
         raise RubricError(
             f"the key '{twice.key}' is given twice, at line {twice.first} and at line "
