@@ -104,36 +104,25 @@ def plain_row(text: str | bytes) -> Row:
 
 
 class RowStore(Sequence[StudentResult]):
-    """Rows by position, on disk; a row can be replaced (a later duplicate submission).
+    """Rows by position, on disk (a ``LineStore`` of ``row_text`` lines); a row can be
+    replaced (a later duplicate submission).
 
     Memory: eight bytes per student (the offset of its current row in the file).
     """
 
     def __init__(self) -> None:
-        # held for the store's life, closed by close(): no context manager fits
-        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        self._offsets = array("q")
-        self._end = 0
+        self._store = LineStore()
 
     def append(self, text: str) -> int:
         """Store a new row; its position."""
-        self._offsets.append(self._write(text))
-        return len(self._offsets) - 1
+        return self._store.append(text)
 
     def replace(self, position: int, text: str) -> None:
         """The row at ``position`` is now ``text`` (the old line stays, unreferenced)."""
-        self._offsets[position] = self._write(text)
-
-    def _write(self, text: str) -> int:
-        offset = self._end
-        data = text.encode("ascii") + b"\n"
-        self._file.seek(offset)
-        self._file.write(data)
-        self._end += len(data)
-        return offset
+        self._store.replace(position, text)
 
     def __len__(self) -> int:
-        return len(self._offsets)
+        return len(self._store)
 
     @overload
     def __getitem__(self, index: int) -> StudentResult: ...
@@ -142,30 +131,18 @@ class RowStore(Sequence[StudentResult]):
     def __getitem__(self, index: int | slice) -> StudentResult | Sequence[StudentResult]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        return row_from_text(self._line(index))
+        return row_from_text(self._store.raw(index))
 
     def __iter__(self) -> Iterator[StudentResult]:
         """Every row's result in position order."""
-        return (row_from_text(line) for line in self._lines())
+        return (row_from_text(line) for line in self._store.raw_lines())
 
     def rows(self) -> Iterator[Row]:
         """Every row, plain, in position order."""
-        return (plain_row(line) for line in self._lines())
-
-    def _line(self, index: int) -> bytes:
-        self._file.seek(self._offsets[index])
-        return self._file.readline()
-
-    def _lines(self) -> Iterator[bytes]:
-        """Read sequentially, seeking only past replaced rows (or after a lookup)."""
-        self._file.flush()
-        for offset in self._offsets:
-            if self._file.tell() != offset:
-                self._file.seek(offset)
-            yield self._file.readline()
+        return (plain_row(line) for line in self._store.raw_lines())
 
     def close(self) -> None:
-        self._file.close()
+        self._store.close()
 
 
 class LineStore:
@@ -185,9 +162,16 @@ class LineStore:
     def replace(self, position: int, text: str) -> None:
         self._offsets[position] = self._write(text)
 
+    def __len__(self) -> int:
+        return len(self._offsets)
+
     def __getitem__(self, position: int) -> str:
+        return self.raw(position).decode("utf-8").rstrip("\n")
+
+    def raw(self, position: int) -> bytes:
+        """The line at ``position`` as stored, with its newline."""
         self._file.seek(self._offsets[position])
-        return self._file.readline().decode("utf-8").rstrip("\n")
+        return self._file.readline()
 
     def _write(self, text: str) -> int:
         offset = self._end
@@ -198,13 +182,19 @@ class LineStore:
         self._end += len(data)
         return offset
 
-    def copy_to(self, target: IO[bytes]) -> None:
-        """Every line, in position order, each with its newline."""
+    def raw_lines(self) -> Iterator[bytes]:
+        """Every line as stored, in position order: read sequentially, seeking only past
+        replaced lines (or after a lookup)."""
         self._file.flush()
         for offset in self._offsets:
             if self._file.tell() != offset:
                 self._file.seek(offset)
-            target.write(self._file.readline())
+            yield self._file.readline()
+
+    def copy_to(self, target: IO[bytes]) -> None:
+        """Every line, in position order, each with its newline."""
+        for line in self.raw_lines():
+            target.write(line)
 
     def close(self) -> None:
         self._file.close()
