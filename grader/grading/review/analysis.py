@@ -102,12 +102,14 @@ def reconsider(
     if not isinstance(answer, np.ndarray):
         return item
     graphs = for_key(key, memo)
-    wrong = wrong_earlier(entry, values, graphs)
-    copies = _copied_from(entry, values, graphs)
+    wrong = wrong_earlier(entry, values, graphs, memo)
+    copies = _copied_from(entry, answer, values, graphs, memo)
     findings = _explained(entry, answer, wrong, graphs, copies, memo)
     if not findings:
         return item
-    return _once(item, findings, key, memo, lambda: _rescored(item, entry, answer, findings, key))
+    return _once(
+        item, findings, key, memo, lambda: _rescored(item, entry, answer, findings, key, memo)
+    )
 
 
 _REDONE: Table[
@@ -162,7 +164,7 @@ def _explained(
     cached = memo.get(_FINDINGS, slot)
     if cached is not None and cached[0] is graphs:
         return cached[1]
-    findings = explain(entry, answer, wrong, graphs, copies)
+    findings = explain(entry, answer, wrong, graphs, copies, memo)
     memo.put(_FINDINGS, slot, (graphs, findings))  # graphs kept alive: its id is not reused
     return findings
 
@@ -173,12 +175,13 @@ def explain(
     wrong: Mapping[str, Array],
     graphs: KeyGraphs,
     copies: Mapping[str, Array] | None = None,
+    memo: Memo | None = None,
 ) -> list[Finding]:
     """What explains the answer's wrong entries, given the student's wrong earlier
     answers (``wrong_earlier``) and their partly right answers of the same shape
     (``copies``), in the order of the module docstring."""
     found = candidates(entry, graphs)
-    accepted = compare.accepted(entry, answer)
+    accepted = compare.accepted(entry, answer, memo)
     claimer = _Claimer(entry, answer, accepted, found.small)
     ecf = carried_forward(entry, graphs, wrong) if wrong else None
     if ecf is not None and claimer.entries(ecf, share=ECF_SHARE):
@@ -301,17 +304,28 @@ def _other_with_slips(claimer: _Claimer, alt: Alternative, evidence: Mask) -> No
 
 
 def _copied_from(
-    entry: KeyEntry, values: Mapping[str, StudentValue], graphs: KeyGraphs
+    entry: KeyEntry,
+    answer: Array,
+    values: Mapping[str, StudentValue],
+    graphs: KeyGraphs,
+    memo: Memo | None = None,
 ) -> dict[str, Array]:
     """The student's answers to other ids of this answer's shape that are partly right
-    (at least half their entries accepted, not all): an answer may be one of them copied,
-    slips and all. Wholly wrong ones are left out: matching them is no sign of copying."""
+    (at least half their entries accepted, not all) and that ``answer`` matches entry for
+    entry: an answer may be one of them copied, slips and all. Wholly wrong ones are left
+    out: matching them is no sign of copying. (``explain`` names a copy only where the
+    whole answer matches it: leaving out the others here changes nothing, and a repeated
+    answer is found again in the findings remembered, ``_explained``.)"""
     found: dict[str, Array] = {}
     for other in other_answers(entry, graphs):
         value = values.get(other.answer.id)
         if not isinstance(value, np.ndarray) or value.shape != entry.shape or value.size < 2:
             continue
-        right = compare.within(other.grading.tolerance, value, other.expected)
+        if not np.all(matches(entry, answer, value)):
+            continue
+        right = compare.accepted(other, value, memo) if other.start is None else None
+        if right is None:
+            right = compare.within(other.grading.tolerance, value, other.expected)
         if 2 * np.count_nonzero(right) >= right.size and not np.all(right):
             found[other.answer.id] = value
     return found
@@ -436,9 +450,14 @@ def _named(
 
 
 def _rescored(
-    item: ItemResult, entry: KeyEntry, answer: Array, findings: list[Finding], key: AnswerKey
+    item: ItemResult,
+    entry: KeyEntry,
+    answer: Array,
+    findings: list[Finding],
+    key: AnswerKey,
+    memo: Memo | None = None,
 ) -> ItemResult:
-    accepted = np.array(compare.accepted(entry, answer))
+    accepted = np.array(compare.accepted(entry, answer, memo))
     for finding in findings:  # an entry right only by coincidence is claimed, not accepted
         accepted[finding.claimed] = False
     credit = accepted.astype(np.float64)

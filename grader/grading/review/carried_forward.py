@@ -20,25 +20,42 @@ from grader.grading import compare
 from grader.grading.review.diagnosis import Alternative
 from grader.grading.review.recompute import KeyGraphs, Recomputer
 from grader.intake.values import StudentValue
+from grader.memo import Memo, Table
 from grader.solver.graph import Value
 from grader.solver.key import KeyEntry
 
 Array = NDArray[np.float64]
 
 
-def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs) -> bool:
-    earlier = graphs.key[answer_id]
-    return not np.all(compare.accepted(earlier, value))
+def _is_wrong(answer_id: str, value: Array, graphs: KeyGraphs, memo: Memo | None) -> bool:
+    if memo is None:
+        return not np.all(compare.accepted(graphs.key[answer_id], value))
+    # Performance: a class's earlier answers are the same few values (shared, read-only
+    # objects: ``grader.grading.grade`` remembers each answer as read), each looked at for
+    # every later answer examined.
+    slot = (id(graphs), answer_id, id(value))
+    cached = memo.get(_WRONG, slot)
+    if cached is not None and cached[0] is value and cached[1] is graphs:
+        return cached[2]
+    wrong = not np.all(compare.accepted(graphs.key[answer_id], value, memo))
+    memo.put(_WRONG, slot, (value, graphs, wrong))  # kept alive: ids not reused
+    return wrong
+
+
+_WRONG: Table[tuple[int, str, int], tuple[Array, KeyGraphs, bool]] = Table("wrong earlier", 8192)
 
 
 def wrong_earlier(
-    entry: KeyEntry, values: Mapping[str, StudentValue], graphs: KeyGraphs
+    entry: KeyEntry,
+    values: Mapping[str, StudentValue],
+    graphs: KeyGraphs,
+    memo: Memo | None = None,
 ) -> dict[str, Array]:
     """The earlier answers the student gave, read, and got wrong: id -> value."""
     found: dict[str, Array] = {}
     for answer_id in graphs.earlier.get(entry.answer.id, ()):
         value = values.get(answer_id)
-        if isinstance(value, np.ndarray) and _is_wrong(answer_id, value, graphs):
+        if isinstance(value, np.ndarray) and _is_wrong(answer_id, value, graphs, memo):
             found[answer_id] = value
     return found
 
