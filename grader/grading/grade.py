@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.deadline import checkpoint
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.display import entry_name, shown, summarised
@@ -61,6 +62,7 @@ def grade_submission(
     values: dict[str, StudentValue] = {}
     graded: list[tuple[ItemResult, KeyEntry]] = []
     for entry in key.entries.values():
+        checkpoint()  # the time limit where no timer interrupts (grader.deadline)
         answer_id = entry.answer.id
         item, value = _graded_item(entry, answers.get(answer_id), key, comma, limits, memo)
         if value is not None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from grader.deadline import Overtime, within
+from grader.deadline import Overtime, grading_overtime, within
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
@@ -64,10 +64,7 @@ def grade_all(
             with within(limits.max_seconds_per_submission):
                 result = grade_submission(submission, own, limits=limits, memo=memo)
         except Overtime:
-            why = (
-                f"grading took more than {limits.max_seconds_per_submission} s "
-                "(Limits.max_seconds_per_submission): not graded; the rest of the class is"
-            )
+            why = grading_overtime(limits.max_seconds_per_submission)
             result = unreadable_result(
                 Unreadable(submission.student_id, submission.source, why), own
             )
