@@ -14,7 +14,9 @@ Two mechanisms, one deadline:
 
 * **The timer.** In the main thread of a system with ``SIGALRM`` (Linux, macOS), the
   process's real-time interval timer is armed, and its signal raises ``Overtime``
-  between any two steps of Python code. A single step done in C (one regular-expression
+  between any two steps of Python code (and again every ``AGAIN`` seconds until the
+  block ends, should Python have dropped it: raised in a garbage-collector callback, it
+  would be, so there it waits for the next). A single step done in C (one regular-expression
   match, one operation on huge integers, one ``json.loads``) finishes first, which is
   why the readers use no backtracking pattern on untrusted text and the numbers are
   capped.
@@ -34,6 +36,7 @@ Inside another ``within`` block, the outer limit holds (the inner block sets non
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -98,8 +101,29 @@ def _timer_free() -> bool:
     )
 
 
-def _overtime(_signum: int, _frame: FrameType | None) -> None:
-    raise Overtime
+AGAIN = 0.05
+"""Seconds after which the timer fires again while its block has not ended: an exception
+raised where Python cannot pass it on (in a garbage-collector callback, a ``__del__``)
+is dropped, and the next one stops the work."""
+
+
+def _overtime(_signum: int, frame: FrameType | None) -> None:
+    signal.setitimer(signal.ITIMER_REAL, AGAIN)
+    if not _in_gc_callback(frame):
+        raise Overtime
+
+
+def _in_gc_callback(frame: FrameType | None) -> bool:
+    """Is ``frame`` (or one of the few it was called from) a ``gc.callbacks`` function,
+    where an exception would be dropped (and reported as unraisable)?"""
+    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks}
+    for _ in range(8):
+        if frame is None:
+            return False
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def reading_overtime(seconds: int) -> str:

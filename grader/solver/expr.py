@@ -656,10 +656,13 @@ def evaluate(
     def variable(name: str) -> Any:
         found = values.get(name)
         if found is None:
+            if name not in env:
+                _check_env(expr, env)  # raises the error of the first problem, in words
             try:
                 found = values[name] = _real(name, env[name])
-            except (LookupError, ExpressionError):
-                raise _Refused from None
+            except ExpressionError:
+                _check_env(expr, env)  # (as the missing variables are said first)
+                raise
         return found
 
     def step(node: Expr, kids: list[Any]) -> Any:
@@ -681,18 +684,11 @@ def evaluate(
     with np.errstate(all="ignore"):
         try:
             result = _fold(expr, step)
-        except _Refused:
-            _check_env(expr, env)  # raises the error of the first problem, in words
-            raise ExpressionError("cannot evaluate expression") from None  # unreachable
         except (ValueError, TypeError, ArithmeticError, LookupError) as exc:
             raise ExpressionError(f"cannot evaluate expression: {exc!r}") from None
     if isinstance(result, np.ndarray) and result.ndim > 0:
         return result.astype(np.float64, copy=False)
     return float(result)
-
-
-class _Refused(Exception):
-    """A variable of the expression without a usable value (``evaluate`` then says why)."""
 
 
 def _real(name: str, given: Any) -> Any:
