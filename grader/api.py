@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
 from grader.grading.results import StudentResult
-from grader.intake.readers import Where, read_file, read_json
+from grader.intake.readers import Where, read_json
 from grader.intake.submission import Submission, Unreadable
 from grader.limits import DEFAULT_LIMITS
 from grader.render.feedback import render_feedback
@@ -26,6 +26,7 @@ from grader.rubric.models import Rubric
 from grader.run.batch import grade_path
 from grader.run.graded import ClassResults, load_graded
 from grader.run.prepare import grade_all
+from grader.run.single import OneFile, grade_file
 from grader.solver.key import AnswerKey
 from grader.variants.keys import answer_key
 
@@ -102,29 +103,22 @@ def check(
     ``{"student_id": ..., "answers": {...}}``; numpy arrays are fine). ``student``: whose
     variant to grade against (a rubric with variants)."""
     key = _key(rubric)
-    known = [answer.id for answer in key.rubric.answers]
-    read: Submission | Unreadable
-    if isinstance(answers, Mapping):
-        data = dict(answers) if "answers" in answers else {"answers": dict(answers)}
-        source, stem = "<answers>", student or "notebook"
+    if not isinstance(answers, Mapping):
+        how = OneFile(one_student="grader.check grades one student's answers")
+        [result] = grade_file(Path(answers), key, student=student, how=how)
     else:
-        path = Path(answers)
-        source, stem = str(path), path.stem
-    try:
-        if isinstance(answers, Mapping):
+        data = dict(answers) if "answers" in answers else {"answers": dict(answers)}
+        stem = student or "notebook"
+        known = [answer.id for answer in key.rubric.answers]
+        read: Submission | Unreadable
+        try:
             text = json.dumps(_plain(data))
-            read = read_json(text, source, known, Where(stem, None, DEFAULT_LIMITS))
-        else:
-            [read] = read_file(path, known, classes=False)
-    except GraderError as error:
-        read = Unreadable(stem, source, getattr(error, "detail", str(error)))
-    if student is not None:
-        read = (
-            Unreadable(student, read.source, read.error)
-            if isinstance(read, Unreadable)
-            else Submission(student, read.source, read.answers, read.warnings, read.decimal_comma)
-        )
-    [result] = grade_all([read], key)
+            read = read_json(text, "<answers>", known, Where(stem, None, DEFAULT_LIMITS))
+        except GraderError as error:
+            read = Unreadable(stem, "<answers>", getattr(error, "detail", str(error)))
+        if student is not None:
+            read = replace(read, student_id=student)
+        [result] = grade_all([read], key)
     shown = key.rubric
     return Feedback(result, render_feedback(result, shown), render_feedback_html(result, shown))
 

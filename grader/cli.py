@@ -279,9 +279,10 @@ def _print_report(report: BatchReport, out: Path) -> NoReturn:
     from grader.render.summary import render_summary
 
     typer.echo(render_summary(report.summary), nl=False)
-    typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
-    for name in report.exported:
-        typer.echo(f"Wrote {out / name}")
+    # every output by its path; similar.csv has a line of its own, saying what it holds
+    names = [name for name in report.written if name != "similar.csv"]
+    listed = [f"{out / name}{'/' if name.endswith('/') else ''}" for name in names]
+    typer.echo(f"\nWrote {', '.join(listed[:-1])} and {listed[-1]}")
     for line in report.export_problems:
         typer.echo(terminal_safe(line), err=True)
     _print_similar(report, out)
