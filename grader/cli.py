@@ -116,6 +116,19 @@ StudentOption = Annotated[
 ]
 
 
+LimitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        metavar="NAME=VALUE",
+        help="Set one cap on what is read (repeatable), e.g. max_seconds_per_submission=30; "
+        "the caps and their defaults are in docs/untrusted-input.md.",
+        show_default=False,
+    ),
+]
+"""``--limit``: one field of ``grader.Limits`` (``Limits.with_options`` checks it)."""
+
+
 def printable(text: str) -> str:
     """``text`` as UTF-8 can write it: a lone surrogate a student's JSON escape made
     (``\\ud800``) is written as that escape instead of stopping the command."""
@@ -216,16 +229,7 @@ def grade(
             show_default=False,
         ),
     ] = None,
-    limit: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--limit",
-            metavar="NAME=VALUE",
-            help="Set one cap on what is read (repeatable), e.g. max_file_bytes=104857600; "
-            "the caps and their defaults are in docs/untrusted-input.md.",
-            show_default=False,
-        ),
-    ] = None,
+    limit: LimitOption = None,
     version: VersionOption = False,
 ) -> None:
     """Grade every submission and write gradebook.csv, results.jsonl, feedback/,
@@ -279,9 +283,10 @@ def _print_report(report: BatchReport, out: Path) -> NoReturn:
     from grader.render.summary import render_summary
 
     typer.echo(render_summary(report.summary), nl=False)
-    typer.echo(f"\nWrote {out / 'gradebook.csv'}, {out / 'results.jsonl'} and {out / 'feedback'}/")
-    for name in report.exported:
-        typer.echo(f"Wrote {out / name}")
+    # every output by its path; similar.csv has a line of its own, saying what it holds
+    names = [name for name in report.written if name != "similar.csv"]
+    listed = [f"{out / name}{'/' if name.endswith('/') else ''}" for name in names]
+    typer.echo(f"\nWrote {', '.join(listed[:-1])} and {listed[-1]}")
     for line in report.export_problems:
         typer.echo(terminal_safe(line), err=True)
     _print_similar(report, out)
@@ -332,6 +337,7 @@ def check(
     answers: Annotated[Path, typer.Argument(help="Your answers file.", show_default=False)],
     rubric: RubricOption,
     student: StudentOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Grade one answers file and print its feedback (for a student checking their work).
 
@@ -343,8 +349,9 @@ def check(
     from grader.variants.keys import answer_key
 
     try:
+        limits = DEFAULT_LIMITS.with_options(limit or [])
         key = answer_key(load_rubric(rubric), source=str(rubric))
-        results = grade_file(answers, key, student=student)
+        results = grade_file(answers, key, student=student, limits=limits)
     except GraderError as error:
         fail(error)
     status = 0
@@ -411,6 +418,7 @@ def classroom(
         ),
     ] = None,
     student: StudentOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """Grade one answers file in GitHub Actions for the GitHub Classroom reporter.
 
@@ -419,12 +427,14 @@ def classroom(
     from grader.integrations.classroom import run_classroom
 
     try:
+        limits = DEFAULT_LIMITS.with_options(limit or [])
         run = run_classroom(
             answers,
             rubric,
             github_output=github_output,
             step_summary=step_summary,
             student=student,
+            limits=limits,
         )
     except GraderError as error:
         fail(error)
@@ -449,13 +459,16 @@ def gradescope(
             show_default=False,
         ),
     ] = None,
+    limit: LimitOption = None,
 ) -> None:
-    """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric)."""
+    """Grade a Gradescope upload and write results.json (exit 2 only for a bad rubric or
+    a bad --limit)."""
     from grader.integrations.gradescope import run_gradescope
 
     OUTPUT_FOLDER.append(out.parent)
     try:
-        data = run_gradescope(submission_dir, rubric, out, metadata=metadata)
+        limits = DEFAULT_LIMITS.with_options(limit or [])
+        data = run_gradescope(submission_dir, rubric, out, metadata=metadata, limits=limits)
     except GraderError as error:
         fail(error)
     except Exception as error:  # a bug: Gradescope still gets a results.json saying so

@@ -113,6 +113,20 @@ def test_check_shows_the_feedback_grader_check_prints(tmp_path: Path) -> None:
     assert str(shown) == shown.markdown
 
 
+def test_check_grades_a_file_as_the_one_file_platforms_do(tmp_path: Path) -> None:
+    """check(path) reads a student's folder as grader check, Classroom and Gradescope do
+    (its one answers file), and refuses a class CSV of several students, saying so."""
+    folder = EXAMPLES / "hw1-alan"
+    shown = grader.check(folder, HW)
+    done = CliRunner().invoke(app, ["check", str(folder), "--rubric", str(HW)])
+    assert shown.result.status == "graded"
+    assert shown.markdown == done.output.removesuffix("\n")
+    several = grader.check(EXAMPLES / "section-b-class.csv", HW)
+    assert several.result.status == "error"
+    assert several.result.error is not None
+    assert "students' answers; grader.check grades one student's answers" in several.result.error
+
+
 def test_check_takes_a_dict_with_numpy_arrays(hw_key: grader.AnswerKey) -> None:
     """The answers as a dict (numpy arrays or lists) grade as the same JSON file would;
     student-written text is escaped in the HTML."""

@@ -15,7 +15,7 @@ from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.results import plain_json
 from grader.intake.values import read_numeric
-from grader.render import feedback
+from grader.render import feedback, gradebook
 from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
 
 SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 2), (3, 3)]
@@ -219,3 +219,15 @@ def test_comparing_with_infinite_expected_values_warns_of_nothing() -> None:
         True,
         False,
     ]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r\t=\x00é'), max_size=4), max_size=5))
+@example([])
+@example([""])
+@example(["", ""])
+@example(["a\rb"])
+def test_a_gradebook_line_is_the_csv_writer_s_line(cells: list[str]) -> None:
+    """csv_line writes a row as the csv module writes it (csv_text of that one row),
+    quoting, lone empty cells and line breaks included."""
+    assert gradebook.csv_line(cells) == gradebook.csv_text([cells])

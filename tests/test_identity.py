@@ -584,7 +584,7 @@ def test_merge_refuses_a_shard_graded_with_another_rubric_of_the_same_answer_ids
 
 # --- a time limit per submission -----------------------------------------------------------
 
-SLOW_TERMS = 100_000
+SLOW_TERMS = 400_000
 """An expression answer this long takes some 12 s to grade with its caps raised (caps the
 instructor may raise), far beyond the 1 s limit the test sets."""
 

@@ -163,6 +163,22 @@ def submissions(tmp_path: Path, hw_key: AnswerKey) -> Path:
 # --- Canvas -------------------------------------------------------------------------
 
 
+def test_grade_names_every_output_it_wrote(tmp_path: Path, submissions: Path) -> None:
+    """The printed summary names every file and folder grade wrote into --out, the
+    export's gradebook included, each by its path."""
+    roster = canvas_roster(tmp_path / "canvas.csv")
+    out = tmp_path / "grades"
+    result = grade(submissions, out, "--format", "canvas", "--roster", str(roster))
+    written = sorted(path.name for path in out.iterdir())
+    assert {"canvas.csv", "items.csv", "summary.md", "feedback", "similar.csv"} <= set(written)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("Wrote ")]
+    named = " ".join(lines)
+    for name in written:
+        path = out / name
+        assert f"{path}/" in named if path.is_dir() else f"{path}" in named, name
+    assert f"{out / 'gradebook.csv'}, {out / 'results.jsonl'}, {out / 'feedback'}/" in lines[0]
+
+
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
 def test_canvas_export_passes_the_importers_header_rule(
     tmp_path: Path, submissions: Path, layout: list[str]

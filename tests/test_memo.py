@@ -8,6 +8,7 @@ import gc
 import json
 import math
 import random
+import tracemalloc
 import weakref
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from grader.grading import grade as grading
 from grader.intake.readers import read_all
 from grader.intake.submission import Submission
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.memo import Memo, Table
+from grader.memo import LARGE_SHARE, MAX_BYTES, Memo, Table
 from grader.run.batch import grade_path
 from grader.run.prepare import prepare
 
@@ -156,3 +157,72 @@ def test_a_batch_lets_what_it_remembered_go(tmp_path: Path) -> None:
     del key
     gc.collect()
     assert gone() is None
+
+
+def _hostile(number: int, key: AnswerKey) -> Submission:
+    """A large hostile file: eight answers of 99,001 characters (4 bytes each: 396 KB as
+    Python text), distinct from every other file's, and a 200-character id."""
+    ids = [answer.id for answer in key.rubric.answers]
+    answers = {ids[(number + i) % len(ids)]: f"[{number} {i}" + "😀" * 99_000 for i in range(8)}
+    return Submission(f"{number}-" + "x" * 190, f"{number}.json", answers)
+
+
+def test_memory_kept_for_large_hostile_files_does_not_grow_with_their_count(
+    hw_key: AnswerKey,
+) -> None:
+    """Graded with one Memo, large hostile files keep no more than the memo's bound
+    (``grader.memo.MAX_BYTES``) however many they are: the memo is bounded by its
+    estimate of the bytes it holds, which stays under the bound after every file.
+    (Bounded by count only, 40 files kept 128 MB, twice the bound, and 120 three times
+    as much.)"""
+    memo = Memo()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        kept = {}
+        for number in range(120):
+            submission = _hostile(number, hw_key)
+            result = grading.grade_submission(submission, hw_key, memo=memo)
+            assert all(result.item(each).status == "unreadable" for each in submission.answers)
+            assert memo.held() <= memo.max_bytes
+            if (number + 1) % 20 == 0:
+                del submission, result
+                gc.collect()
+                kept[number + 1] = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert memo.max_bytes == MAX_BYTES
+    assert max(kept.values()) < 1.25 * MAX_BYTES, kept
+
+
+def test_an_answer_too_large_for_the_memo_is_graded_not_remembered(hw_key: AnswerKey) -> None:
+    """An entry estimated above a share of the bound is not remembered (the memo holds
+    the other, missing, answers only); graded again, it gives the same result."""
+    memo = Memo(max_bytes=4 * 1024 * 1024)  # 64 KiB at most an entry
+    large = Submission("s", "s.json", {"q1.yhat": "[" + "😀" * 99_000})
+    first = grading.grade_submission(large, hw_key, memo=memo)
+    assert 0 < memo.held() < memo.max_bytes // LARGE_SHARE  # the missing answers only
+    held = memo.held()
+    again = grading.grade_submission(large, hw_key, memo=memo)
+    assert again.to_json_text() == first.to_json_text() and memo.held() == held
+
+
+def test_a_memo_full_by_bytes_is_emptied_table_by_table() -> None:
+    """A table whose next entry would take the Memo past its bound is emptied first; if
+    that is not room enough, the table holding the most is emptied too."""
+    sized: Table[int, str] = Table("sized", 1_000, lambda key, value: len(value))
+    other: Table[int, str] = Table("other", 1_000, lambda key, value: len(value))
+    memo = Memo(max_bytes=1_000)
+    memo.put(other, 1, "x" * 5)
+    for number in range(111):  # the 111th empties "sized" itself: 5 + 111 * 9 > 1,000
+        memo.put(sized, number, "y" * 9)
+        assert memo.held() <= 1_000
+    assert memo.size(other) == 1 and memo.size(sized) == 1 and memo.held() == 14
+    for number in range(1, 110):
+        memo.put(sized, number, "y" * 9)
+    assert memo.held() == 995
+    memo.put(other, 2, "x" * 15)  # "other" emptied, then the fuller table, "sized"
+    assert memo.size(other) == 1 and memo.size(sized) == 0 and memo.held() == 15
+    memo.put(sized, 0, "w" * 16)  # 16 > 1,000 // 64: too large to remember
+    assert memo.get(sized, 0) is None and memo.held() == 15

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from grader import AnswerKey
 from grader.cli import app
 from grader.intake.readers import discover
+from grader.rubric.load import load_rubric
+from grader.rubric.models import Rubric
+from grader.run.prepare import rubric_fingerprint
+from grader.variants.keys import answer_key
 
 from .conftest import EXAMPLES, RUBRICS
 
@@ -275,3 +282,75 @@ def test_a_missing_shard_is_refused_before_anything_is_made(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "nope.jsonl" in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+# --- the rubric fingerprint the records carry ----------------------------------------------
+
+
+def _as_written(data: Any) -> Any:
+    """A rubric file's data as its own canonical JSON value: whole numbers as ints."""
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    if isinstance(data, dict):
+        return {str(name): _as_written(value) for name, value in data.items()}
+    if isinstance(data, list):
+        return [_as_written(value) for value in data]
+    return data
+
+
+def _fingerprint_of(text: str) -> str:
+    data = _as_written(yaml.safe_load(text))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def _fingerprint(path: Path) -> str:
+    return rubric_fingerprint(answer_key(load_rubric(path), source=str(path)))
+
+
+@pytest.mark.parametrize("name", ["hw.yaml", "hw-variants.yaml", "deep-softmax.yaml"])
+def test_the_fingerprint_is_that_of_what_the_rubric_file_says(name: str, tmp_path: Path) -> None:
+    """A rubric's fingerprint is the hash of its file's own content (no defaults the
+    grader fills in, its variants block included), and every record grade writes
+    carries it."""
+    path = RUBRICS / name
+    assert _fingerprint(path) == _fingerprint_of(path.read_text(encoding="utf-8"))
+    if name == "hw.yaml":
+        results = grade(EXAMPLES, tmp_path / "out")
+        records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+        assert {record["rubric"] for record in records} == {_fingerprint(path)}
+
+
+def test_a_model_field_the_grader_adds_with_a_default_changes_no_fingerprint() -> None:
+    """A rubric model that gained a field with a default (a later grader's) fingerprints
+    hw.yaml as before: only what the instructor wrote counts."""
+
+    class Later(Rubric):
+        shown_name: str = "a field a later version adds"
+
+    path = RUBRICS / "hw.yaml"
+    later = Later.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert rubric_fingerprint(answer_key(later)) == _fingerprint(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "instead"),
+    [
+        ("hw.yaml", "rtol: 0.02", "rtol: 0.021"),  # a tolerance
+        ("hw.yaml", "example: all, points: 8", "example: all, points: 9"),  # a point
+        ("hw.yaml", "- [0.01, 0.02, 0.03]", "- [0.01, 0.02, 0.031]"),  # a weight
+        ("hw.yaml", "carried_forward: 1.0", "carried_forward: 0.5"),  # a share of credit
+        ("hw-variants.yaml", 'seed: "hw1-2026"', 'seed: "hw1-2027"'),  # every student's draw
+    ],
+)
+def test_any_change_that_grades_otherwise_changes_the_fingerprint(
+    tmp_path: Path, name: str, written: str, instead: str
+) -> None:
+    """A changed tolerance, point, weight, credit share or variant seed is another
+    rubric to grader merge."""
+    text = (RUBRICS / name).read_text(encoding="utf-8")
+    assert written in text
+    other = tmp_path / name
+    other.write_text(text.replace(written, instead, 1), encoding="utf-8")
+    assert _fingerprint(other) != _fingerprint(RUBRICS / name)
+    assert _fingerprint(other) == _fingerprint_of(other.read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from grader import AnswerKey, ItemResult, StudentResult, Submission, grade_submission, solve
 from grader.cli import app
 from grader.errors import RubricError
+from grader.rubric.load import load_rubric
 from grader.rubric.models import NetworkProblem
 from grader.solver.key import build_graph, to_plain
 from grader.solver.network import NetworkVariant
@@ -107,6 +108,18 @@ def test_entries_an_explanation_cannot_change_keep_their_credit(hw_key: AnswerKe
     item = answer(hw_key, "q1c.dW.x1", with_mistake(hw_key, "q1c.dW.x1", no_input_factor=True))
     assert item.diagnoses == ("missing_input_factor",)
     assert item.score == pytest.approx(8 * 6 / 9)
+
+
+@pytest.mark.parametrize(("answer_id", "factor"), [("d2.dW1", "x_k"), ("d2.dW3", "h_k")])
+def test_a_missing_input_factor_names_the_layer_s_own_input(answer_id: str, factor: str) -> None:
+    """∂L/∂W_l without the input factor: the sentence names the layer's input, x_k at the
+    first layer and h_k (the activations below) above it."""
+    key = solve(load_rubric(RUBRICS / "deep-softmax.yaml"))
+    item = answer(key, answer_id, with_mistake(key, answer_id, no_input_factor=True))
+    assert item.diagnoses == ("missing_input_factor",)
+    assert f"δ_j·{factor} needs the input factor {factor} (1 for the bias column" in item.message
+    other = "h_k" if factor == "x_k" else "x_k"
+    assert other not in item.message
 
 
 def test_a_slip_with_no_whole_explanation_costs_only_its_entry(hw_key: AnswerKey) -> None:

@@ -259,3 +259,38 @@ def test_a_deep_networks_gradients_carry_forward_from_its_deltas(deep_key: Answe
     dW3 = rounded(np.outer(delta, np.concatenate(([1.0], h2))))
     item = grade_one(deep_key, {"d2.delta3": delta, "d2.dW3": dW3}, "d2.dW3")
     assert item.diagnoses == ("ecf",) and item.carried_forward_from == ("d2.delta3",)
+
+
+def test_the_first_layer_s_weights_transposed_are_explained_with_its_input_x() -> None:
+    """W₁ used transposed in a network given by layers: the sentence writes layer 1's
+    sum over its inputs x_k (the output layer's, over h_k, is the test above)."""
+    rubric = validate_rubric(
+        {
+            "schema_version": 1,
+            "title": "square first layer",
+            "problems": {
+                "net": {
+                    "kind": "network",
+                    "inputs": 2,
+                    "layers": [
+                        {
+                            "units": 3,
+                            "activation": "tanh",
+                            "W": [[0.1, 0.4, -0.3], [-0.2, 0.1, 0.5], [0.3, -0.6, 0.2]],
+                        },
+                        {"units": 1, "activation": "linear", "W": [[0.2, 0.7, -0.4, 0.9]]},
+                    ],
+                    "examples": [{"x": [1, 2], "y": 1}],
+                }
+            },
+            "answers": [
+                {"id": "a.yhat", "problem": "net", "quantity": "yhat", "example": 1, "points": 1}
+            ],
+        },
+        source="square.yaml",
+    )
+    key = solve(rubric)
+    value = rounded(with_mistake(key, "a.yhat", transposed_layer=1))
+    item = grade_one(key, {"a.yhat": value}, "a.yhat")
+    assert item.diagnoses == ("weights_transposed",), item.message
+    assert "layer 1's weights" in item.message and "Σ_k w_jk·x_k." in item.message

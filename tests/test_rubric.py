@@ -6,15 +6,20 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, get_args
 
 import pytest
 import yaml
 from typer.testing import CliRunner
 
-from grader import Rubric, RubricError, load_rubric, parse_rubric
+from grader import AnswerKey, Rubric, RubricError, load_rubric, parse_rubric
 from grader.cli import app
-from grader.rubric.models import RelativeTolerance, SigFigsTolerance
+from grader.grading.display import entry_names
+from grader.grading.review.sentences import label
+from grader.render.handout import SheetFiles, render_handout
+from grader.rubric.models import NetworkQuantity, RelativeTolerance, SigFigsTolerance
+from grader.rubric.quantities import QUANTITIES, SHORTHAND_NAMES
 
 from .conftest import RUBRICS
 
@@ -239,3 +244,25 @@ def test_merge_keys_are_not_duplicates_and_only_plain_data_is_built() -> None:
     assert rubric.problems["net_sigmoid"].output == "sigmoid"  # type: ignore[union-attr]
     with pytest.raises(RubricError, match="YAML does not parse"):
         parse_rubric("title: !!python/object/apply:os.system ['true']\n")
+
+
+def test_the_quantity_table_lists_every_network_quantity_in_the_rubric_s_order() -> None:
+    """rubric.quantities has one row per quantity a rubric may ask of a network."""
+    assert list(QUANTITIES) == list(get_args(NetworkQuantity))
+    assert SHORTHAND_NAMES[("dW", 2)] == "dv" and SHORTHAND_NAMES[("activation", 1)] == "hidden"
+
+
+def test_sentences_entry_names_and_handouts_read_the_one_quantity_table(
+    hw_key: AnswerKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quantity's words, entry symbol and handout text changed in the table change the
+    feedback's name for the answer, its entries' names and the handout alike."""
+    entry = hw_key["q1c.dv.x1"]
+    before = (label(entry), entry_names(entry, hw_key.rubric))
+    assert before == ("∂L/∂v", ("∂L/∂v₀", "∂L/∂v₁", "∂L/∂v₂", "∂L/∂v₃"))
+    changed = replace(QUANTITIES["dv"], words="∂L/∂(v)", entry="∂L/∂u", asked="the v gradient")
+    monkeypatch.setitem(QUANTITIES, "dv", changed)
+    assert label(entry) == "∂L/∂(v)"
+    assert entry_names(entry, hw_key.rubric) == ("∂L/∂u₀", "∂L/∂u₁", "∂L/∂u₂", "∂L/∂u₃")
+    handout = render_handout(hw_key, "ada", SheetFiles("ada.json", "ada.csv"))
+    assert "the v gradient for example 1" in handout

@@ -26,6 +26,7 @@ from grader.rubric.models import (
     Rubric,
     ValueAnswer,
 )
+from grader.rubric.quantities import QUANTITIES
 from grader.solver import expr
 from grader.solver.key import KeyEntry
 
@@ -96,31 +97,29 @@ def _loss_letter(title: str | None) -> str:
     return found.group(1) if found else "L"
 
 
-_UNIT_SYMBOL = {"preactivation": "a", "activation": "h", "delta": "δ", "hidden": "z"}
-
-
 def _network_names(
     answer: NetworkAnswer, problem: NetworkProblem | None, shape: tuple[int, ...]
 ) -> tuple[str, ...] | None:
     """∂L/∂w₁₂, ∂L/∂v₀, z₂, δ₁, ŷ₂ (a vector output), each '(example i)' over all examples
-    and '(layer l)' in a network given by layers."""
+    and '(layer l)' in a network given by layers (the symbols: ``rubric.quantities``)."""
     stacked = answer.example == "all"
     inner = shape[1:] if stacked else shape
-    loss = _loss_letter(answer.title)
-    quantity = answer.quantity
+    known = QUANTITIES[answer.quantity]
+    kind = known.entries
     own: list[str] | None = None
-    if quantity in ("dv", "v_after") and len(inner) == 1:
-        symbol = f"∂{loss}/∂v" if quantity == "dv" else "v"
-        own = [f"{symbol}{subscript(k)}" for k in range(inner[0])]
-    elif quantity in ("dW", "W_after") and len(inner) == 2:
-        symbol = f"∂{loss}/∂w" if quantity == "dW" else "w"
-        own = [f"{symbol}{subscript(j + 1, k)}" for j in range(inner[0]) for k in range(inner[1])]
-    elif quantity in _UNIT_SYMBOL and len(inner) == 1:
-        symbol = _UNIT_SYMBOL[quantity]
-        own = [f"{symbol}{subscript(j + 1)}" for j in range(inner[0])]
-    elif quantity in ("yhat", "dL_dyhat") and len(inner) == 1:  # several output units
-        symbol = "ŷ" if quantity == "yhat" else f"∂{loss}/∂ŷ"
-        own = [f"{symbol}{subscript(k + 1)}" for k in range(inner[0])]
+    if kind != "none" and len(inner) == (2 if kind == "weights" else 1):
+        symbol = known.entry
+        if known.gradient:
+            loss = _loss_letter(answer.title)
+            if loss != "L":
+                symbol = symbol.replace("∂L/", f"∂{loss}/", 1)
+        if kind == "weight":
+            own = [f"{symbol}{subscript(k)}" for k in range(inner[0])]
+        elif kind == "weights":
+            rows, columns = inner
+            own = [f"{symbol}{subscript(j + 1, k)}" for j in range(rows) for k in range(columns)]
+        else:
+            own = [f"{symbol}{subscript(j + 1)}" for j in range(inner[0])]
     elif not inner:
         own = []
     if own is None:

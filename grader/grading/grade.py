@@ -8,6 +8,7 @@ fully right is then examined for carried-forward errors and named mistakes
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.deadline import checkpoint
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.display import entry_name, shown, summarised
@@ -30,7 +32,7 @@ from grader.intake.values import (
     read_numeric,
 )
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.memo import Memo, Table
+from grader.memo import ENTRY_BYTES, Memo, Table
 from grader.rubric.models import Rubric
 from grader.solver import expr
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
@@ -61,6 +63,7 @@ def grade_submission(
     values: dict[str, StudentValue] = {}
     graded: list[tuple[ItemResult, KeyEntry]] = []
     for entry in key.entries.values():
+        checkpoint()  # the time limit where no timer interrupts (grader.deadline)
         answer_id = entry.answer.id
         item, value = _graded_item(entry, answers.get(answer_id), key, comma, limits, memo)
         if value is not None:
@@ -126,8 +129,30 @@ def unreadable_result(unreadable: Unreadable, key: AnswerKey) -> StudentResult:
 # written, so the item and the value read are memoized on it (bounded); the value is
 # made read-only, as it is shared between students.
 
+
+def _item_bytes(
+    slot: tuple[object, ...], cached: tuple[AnswerKey, ItemResult, StudentValue | None]
+) -> int:
+    """An entry's bytes, estimated (``grader.memo``): the answer as written (a text's own
+    size; a list of floats as each float and its slots in the list and the slot's tuple;
+    a JSON value's repr as 20 times its size for the value it stands for), the value read
+    (an array and its lists in the item: 20 times its bytes; an expression's tree: 100
+    bytes a character) and the message."""
+    text, item, value = slot[4], cached[1], cached[2]
+    if type(text) is tuple:  # ``_floats``: the floats of a list, or tuples of rows
+        rows = text if type(text[0]) is tuple else ()
+        answer = 40 * (sum(map(len, rows)) if rows else len(text)) + 120 * len(rows)
+    else:
+        answer = sys.getsizeof(text) * (1 if slot[3] is str or text is None else 20)
+    if isinstance(value, np.ndarray):
+        answer += 20 * value.nbytes
+    elif value is not None:
+        answer += 100 * sum(map(len, value.texts))
+    return ENTRY_BYTES + answer + sys.getsizeof(item.message)
+
+
 _ITEMS: Table[tuple[object, ...], tuple[AnswerKey, ItemResult, StudentValue | None]] = Table(
-    "graded items", 8192
+    "graded items", 8192, _item_bytes
 )
 
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from grader.deadline import Overtime, within
+from grader.deadline import EVERY, Overtime, checkpoint, reading_overtime, within
 from grader.errors import SubmissionError
 from grader.intake.identity import (
     canonical_id,
@@ -290,8 +290,7 @@ def read_entry(
             Unreadable(
                 student_id or stem_id(location, limits),
                 str(location),
-                f"reading the file took more than {limits.max_seconds_per_submission} s "
-                "(Limits.max_seconds_per_submission): not graded",
+                reading_overtime(limits.max_seconds_per_submission),
             )
         ]
     if lms is None:
@@ -558,6 +557,7 @@ class _JsonParse:
     def object_pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
         if len(result) < len(pairs):  # some key given twice: which, in order, once each
+            checkpoint()
             seen: set[str] = set()
             twice: dict[str, None] = {}
             for name, _ in pairs:
@@ -728,6 +728,8 @@ def _csv_table(text: str, source: str, delimiter: str) -> list[CsvRow]:
     start = last_start = 1
     try:
         for cells in reader:
+            if not len(rows) % EVERY:
+                checkpoint()
             last_start = start
             _keep(rows, CsvRow(start, reader.line_num, cells))
             start = reader.line_num + 1
@@ -740,6 +742,8 @@ def _csv_table(text: str, source: str, delimiter: str) -> list[CsvRow]:
             rows.pop()
         opened = last_start
         for number in range(opened, len(lines) + 1):
+            if not number % EVERY:
+                checkpoint()
             line = lines[number - 1].rstrip("\r\n")
             cells = next(csv.reader([line], delimiter=delimiter), [])
             problem = None
@@ -932,6 +936,8 @@ def _read_student_csv(
     renamed = _case_matches((row.cells[0].strip() for row in rows), known_ids)
     warnings += _case_warnings(renamed, limits)
     for number, row in ((row.line, row.cells) for row in rows):
+        if not number % EVERY:
+            checkpoint()
         question = row[0].strip()
         question = renamed.get(question, question)
         if not question:
@@ -1013,6 +1019,8 @@ def _read_class_csv(
     beyond = rows[1 + most :]
     for row in rows[1 : 1 + most]:
         number, cells = row.line, row.cells
+        if not number % EVERY:
+            checkpoint()
         where = f"{source} {unit} {number}"
         spans = f"lines {number}-{row.last}: " if row.last > number else ""
         raw = cells[0] if cells else ""

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.deadline import checkpoint
 from grader.errors import AnswerError, ExpressionError
 from grader.intake.numbers import read_number
 from grader.limits import DEFAULT_LIMITS, Limits
@@ -307,6 +308,7 @@ def read_expressions(
         raise AnswerError(f"read {len(texts)} expressions, expected {count}")
     parsed = []
     for index, text in enumerate(texts):
+        checkpoint()
         try:
             parsed.append(_parse(text, tuple(variables), limits))
         except ExpressionError as error:

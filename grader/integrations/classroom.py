@@ -22,6 +22,7 @@ from typing import Any, Literal
 from grader.errors import GraderError, OutputError
 from grader.grading.results import ItemResult, StudentResult
 from grader.intake.identity import controls_escaped
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render.feedback import render_feedback
 from grader.rubric.load import load_rubric
 from grader.run.single import OneFile, grade_file
@@ -176,12 +177,14 @@ def run_classroom(
     github_output: Path | None,
     step_summary: Path | None = None,
     student: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ClassroomRun:
     """Grade one answers file; append ``result=<base64 JSON>`` to ``github_output`` and
     the feedback to ``step_summary``.
 
     Whatever goes wrong with the rubric or the answers becomes a result with status
-    ``error`` and the reason, so that the reporter always has something to read; only
+    ``error`` and the reason, so that the reporter always has something to read (also
+    a file whose reading or grading passed ``limits.max_seconds_per_submission``); only
     failing to write the result at all raises (``OutputError``).
     """
     if github_output is None:
@@ -190,14 +193,16 @@ def run_classroom(
             "(to check answers by hand, use: grader check ANSWERS --rubric RUBRIC)"
         )
     test_code = f"grader check {answers} --rubric {rubric}"
-    run = _grade(answers, rubric, test_code, student)
+    run = _grade(answers, rubric, test_code, student, limits)
     append(github_output, f"result={encode_result(run.result)}\n")
     if step_summary is not None:
         append(step_summary, run.feedback.rstrip("\n") + "\n\n")
     return run
 
 
-def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> ClassroomRun:
+def _grade(
+    answers: Path, rubric: Path, test_code: str, student: str | None, limits: Limits
+) -> ClassroomRun:
     """``student``: the id whose variant the answers are graded against (the action's
     ``student`` input, by default the repository's name); None: the file's own."""
     try:
@@ -215,7 +220,7 @@ def _grade(answers: Path, rubric: Path, test_code: str, student: str | None) -> 
         one_student="the action grades one student's file",
         missing=f"there is no {answers} in the repository: commit your answers there",
     )
-    (result,) = grade_file(answers, key, student=student, how=how)
+    (result,) = grade_file(answers, key, student=student, how=how, limits=limits)
     data = classroom_result(result, test_code=test_code, filename=str(answers))
     return ClassroomRun(data, render_feedback(result, key.rubric))
 

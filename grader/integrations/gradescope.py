@@ -16,6 +16,7 @@ from typing import Any
 
 from grader.errors import OutputError
 from grader.grading.results import ItemResult, StudentResult
+from grader.limits import DEFAULT_LIMITS, Limits
 from grader.render.feedback import inline, points
 from grader.rubric.load import load_rubric
 from grader.rubric.models import Rubric
@@ -62,7 +63,12 @@ def _test(item: ItemResult, rubric: Rubric) -> dict[str, Any]:
 
 
 def run_gradescope(
-    submission_dir: Path, rubric: Path, out: Path, *, metadata: Path | None = None
+    submission_dir: Path,
+    rubric: Path,
+    out: Path,
+    *,
+    metadata: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
     """Grade the one answers file in ``submission_dir`` and write ``results.json`` to ``out``.
 
@@ -70,14 +76,15 @@ def run_gradescope(
     submitter in Gradescope's ``submission_metadata.json`` (``metadata``, by default
     beside ``submission_dir``); without a readable one, the file's own id.
 
-    An upload that cannot be read still gets a results file (score 0, the reason in its
-    output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
+    An upload that cannot be read (or whose reading or grading passed
+    ``limits.max_seconds_per_submission``) still gets a results file (score 0, the reason
+    in its output); an invalid rubric raises ``RubricError`` and writes nothing, so Gradescope
     shows the autograder failed instead of recording a zero.
     """
     key = answer_key(load_rubric(rubric), source=str(rubric))
     student = metadata_student(metadata or submission_dir.parent / "submission_metadata.json")
     how = OneFile(one_student="upload one student's answers file", fallback_id=submission_dir.name)
-    (result,) = grade_file(submission_dir, key, student=student, how=how)
+    (result,) = grade_file(submission_dir, key, student=student, how=how, limits=limits)
     data = gradescope_results(result, key.rubric)
     try:
         atomic_write(out, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

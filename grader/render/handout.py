@@ -36,6 +36,7 @@ from grader.rubric.models import (
     Rubric,
     ValueAnswer,
 )
+from grader.rubric.quantities import QUANTITIES
 from grader.solver.key import AnswerKey, KeyEntry
 
 EXPECTS = EXPECTS_COLUMN
@@ -178,31 +179,16 @@ def _functions(problem: FunctionsProblem) -> list[str]:
     return lines
 
 
-_QUANTITIES = {
-    "yhat": "ŷ",
-    "dL_dyhat": "∂L/∂ŷ",
-    "hidden": "z = (z_1, …, z_{h})",
-    "dv": "∂L/∂v = (∂L/∂v_0, …, ∂L/∂v_{h})",
-    "dW": "∂L/∂W, row j = (∂L/∂w_j0, …, ∂L/∂w_j{n})",
-    "loss": "L",
-    "preactivation": "the pre-activations a_l of layer {l}",
-    "activation": "the activations h_l of layer {l}",
-    "delta": "δ_l = ∂L/∂a_l of layer {l}",
-    "W_after": "the weights of layer {l} after training",
-    "v_after": "the output weights v after training",
-    "loss_after": "L after training",
-}
-
-
 def _asked(answer: Answer, rubric: Rubric) -> str:
     """What an answer asks for, in words."""
     if isinstance(answer, NetworkAnswer):
         problem = rubric.problems[answer.problem]
         hidden = problem.hidden or 0 if isinstance(problem, NetworkProblem) else 0
         inputs = problem.inputs if isinstance(problem, NetworkProblem) else 0
-        text = _QUANTITIES[answer.quantity].replace("{h}", str(hidden)).replace("{n}", str(inputs))
-        if answer.layer is not None and answer.quantity == "dW":
-            text = f"∂L/∂W_{answer.layer}, row j = (∂L/∂w_j0, …)"
+        known = QUANTITIES[answer.quantity]
+        text = known.asked.replace("{h}", str(hidden)).replace("{n}", str(inputs))
+        if answer.layer is not None and known.asked_by_layer:
+            text = known.asked_by_layer
         text = text.replace("{l}", str(answer.layer or 1))
         selector = answer.example
         if selector is None:

@@ -34,6 +34,7 @@ from grader.rubric.models import (
     SigFigsTolerance,
     ValueAnswer,
 )
+from grader.rubric.quantities import QUANTITIES
 from grader.rubric.variants import check_variants
 from grader.solver import expr
 
@@ -398,26 +399,22 @@ def _network_issues(base: str, problem: NetworkProblem) -> Iterator[tuple[str, s
             )
 
 
-_LAYERED = ("preactivation", "activation", "delta", "dW", "W_after")
-_SHORTHAND_ONLY = ("hidden", "dv", "v_after")
-_NO_EXAMPLE = ("W_after", "v_after")
-
-
 def _network_answer_issues(
     name: str, problem: NetworkProblem, answer: NetworkAnswer
 ) -> Iterator[tuple[str, str]]:
     quantity = answer.quantity
+    known = QUANTITIES[quantity]
     depth = 2 if problem.layers is None else len(problem.layers)
-    if quantity in _SHORTHAND_ONLY and problem.layers is not None:
-        instead = {"hidden": "activation", "dv": "dW", "v_after": "W_after"}[quantity]
+    if known.shorthand_only and problem.layers is not None:
+        layer = 1 if known.shorthand_layer == 1 else depth
         yield (
             "quantity",
             f"'{quantity}' belongs to the one-hidden-layer shorthand; '{name}' is given by "
-            f"layers: ask for {instead} with layer: {1 if quantity == 'hidden' else depth}",
+            f"layers: ask for {known.layered_as} with layer: {layer}",
         )
         return
     if answer.layer is not None:
-        if quantity not in _LAYERED:
+        if not known.per_layer:
             yield "layer", f"'{quantity}' takes no layer"
             return
         if answer.layer > depth:
@@ -426,14 +423,10 @@ def _network_answer_issues(
                 f"layer {answer.layer} does not exist (problem '{name}' has layers 1 to {depth})",
             )
             return
-    elif (
-        quantity in _LAYERED
-        and (problem.layers is not None or quantity != "dW")
-        and (problem.layers is not None or quantity != "W_after")
-    ):
+    elif known.per_layer and (problem.layers is not None or known.shorthand_layer is None):
         yield "layer", f"'{quantity}' needs a layer (1 to {depth})"
         return
-    if quantity in _NO_EXAMPLE:
+    if known.after_step:
         if answer.example is not None:
             yield "example", f"'{quantity}' is the weights after training: it takes no example"
             return

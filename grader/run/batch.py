@@ -66,6 +66,9 @@ class BatchReport:
     """The files the exports wrote, by name."""
     export_problems: tuple[str, ...] = ()
     """What the exports found to report (students matching no roster student, say)."""
+    written: tuple[str, ...] = ()
+    """Every output written into the folder, by name (a folder's ends in ``/``): what
+    ``grade`` tells the instructor it wrote."""
 
     @property
     def exit_code(self) -> int:
@@ -219,6 +222,7 @@ def write_prepared(
     finally:
         rows.close()
         records.close()
+    made = (*OUTPUTS, *exported, *((SIMILAR,) if similar is not None else ()))
     return BatchReport(
         summary,
         len(rows),
@@ -228,7 +232,13 @@ def write_prepared(
         similar,
         tuple(exported),
         tuple(problems),
+        made,
     )
+
+
+OUTPUTS = ("gradebook.csv", "results.jsonl", "feedback/", "items.csv", "summary.md")
+"""What every batch writes (besides the exports' files, and ``similar.csv`` where the copy
+check runs)."""
 
 
 def _listed(conflicts: dict[str, list[str]]) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from grader.deadline import Overtime, within
+from grader.deadline import Overtime, grading_overtime, within
 from grader.errors import GraderError
 from grader.grading.grade import grade_submission, unreadable_result
 from grader.grading.results import StudentResult
@@ -30,6 +30,7 @@ from grader.render.feedback import render_feedback
 from grader.run.copies import Probe, probe
 from grader.run.rows import row_text
 from grader.solver.key import AnswerKey
+from grader.variants.keys import variant_keys
 
 BATCH_WARNINGS = (ID_CONFLICT, RESUBMISSION)
 """How the warnings begin that the batch adds when it sees one id twice (``grader merge``
@@ -64,10 +65,7 @@ def grade_all(
             with within(limits.max_seconds_per_submission):
                 result = grade_submission(submission, own, limits=limits, memo=memo)
         except Overtime:
-            why = (
-                f"grading took more than {limits.max_seconds_per_submission} s "
-                "(Limits.max_seconds_per_submission): not graded; the rest of the class is"
-            )
+            why = grading_overtime(limits.max_seconds_per_submission)
             result = unreadable_result(
                 Unreadable(submission.student_id, submission.source, why), own
             )
@@ -132,19 +130,37 @@ _FINGERPRINTS: Table[int, tuple[object, str]] = Table("rubric fingerprints", 64)
 
 
 def rubric_fingerprint(key: AnswerKey, memo: Memo | None = None) -> str:
-    """``sha256:`` and 16 hex digits of the rubric's whole content (its canonical JSON):
-    the same for the same rubric wherever it is graded, different for any change of a
-    parameter, a point, a tolerance. Each record carries it, so that ``grader merge``
-    refuses a shard graded with another rubric even when its answer ids are the same."""
-    rubric = key.rubric
+    """``sha256:`` and 16 hex digits of the rubric as its instructor wrote it (the
+    canonical JSON of what the file sets, its ``variants`` block included; no defaults
+    filled in, a whole number the same written ``8`` or ``8.0``): the same for the same
+    rubric wherever and by whichever version of the grader it is graded (a model field
+    the grader adds with a default changes nothing), different for any change of a
+    parameter, a point, a tolerance, a draw. Each record carries it, so that ``grader
+    merge`` refuses a shard graded with another rubric even when its answer ids are the
+    same."""
+    variants = variant_keys(key)
+    rubric = key.rubric if variants is None else variants.template.rubric
     known = None if memo is None else memo.get(_FINGERPRINTS, id(rubric))
     if known is not None and known[0] is rubric:
         return known[1]
-    text = json.dumps(rubric.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    written = rubric.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    text = json.dumps(_canonical(written), sort_keys=True, separators=(",", ":"))
     fingerprint = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     if memo is not None:
         memo.put(_FINGERPRINTS, id(rubric), (rubric, fingerprint))  # kept: its id not reused
     return fingerprint
+
+
+def _canonical(data: Any) -> Any:
+    """``data`` (plain JSON) with every whole float as an int: a float field holds the
+    ``8`` of a file as ``8.0``, which is what the file meant."""
+    if isinstance(data, float) and data.is_integer():
+        return int(data)
+    if isinstance(data, dict):
+        return {name: _canonical(value) for name, value in data.items()}
+    if isinstance(data, list):
+        return [_canonical(value) for value in data]
+    return data
 
 
 def restore(record: dict[str, Any], key: AnswerKey) -> StudentResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.deadline import Overtime, reading_overtime, within
 from grader.errors import GraderError, SubmissionError
 from grader.grading.results import StudentResult
 from grader.intake.readers import answers_file, read_file
@@ -44,21 +45,28 @@ def grade_file(
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[StudentResult]:
     """The results of the answers in ``path`` (a file, or a student's folder), graded as
-    ``student`` if given (whose variant; else the id the file gives)."""
+    ``student`` if given (whose variant; else the id the file gives). Reading the file,
+    and grading each submission, are each under ``limits.max_seconds_per_submission``
+    (``grader.deadline``): past it, the result is an error saying so."""
     known = [answer.id for answer in key.rubric.answers]
     read: list[Submission | Unreadable]
+    fallback = how.fallback_id if how.fallback_id is not None else path.stem
     try:
         if how.missing is not None and not path.exists():
             raise SubmissionError(how.missing)
-        file = answers_file(path, limits=limits) if path.is_dir() else path
-        read = read_file(file, known, limits=limits)
+        with within(limits.max_seconds_per_submission):
+            file = answers_file(path, limits=limits) if path.is_dir() else path
+            read = read_file(file, known, limits=limits)
         if how.one_student is not None and len(read) != 1:
             raise SubmissionError(
                 f"holds {len(read)} students' answers; {how.one_student}", source=str(file)
             )
     except GraderError as error:
-        fallback = how.fallback_id if how.fallback_id is not None else path.stem
         read = [Unreadable(fallback, str(path), getattr(error, "detail", str(error)))]
+    except Overtime:
+        read = [
+            Unreadable(fallback, str(path), reading_overtime(limits.max_seconds_per_submission))
+        ]
     if student:
         read = [replace(submission, student_id=student) for submission in read]
     return list(grade_all(read, key, limits=limits))

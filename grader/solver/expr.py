@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
+from grader.deadline import EVERY, checkpoint
 from grader.errors import ExpressionError
 from grader.limits import DEFAULT_LIMITS
 
@@ -71,20 +73,18 @@ CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
 
 
 # --------------------------------------------------------------------------- tree
+_set = object.__setattr__
+_HASH = operator.attrgetter("_h")
+
+
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class _Node:
-    """Base of the nodes: the hash is computed once at construction and ``==`` uses a loop."""
+    """Base of the nodes: the hash and the children (``_k``, what every tree walk visits)
+    are worked out once at construction, by each class for itself (a profile's hot spot:
+    a long answer is thousands of nodes); ``==`` uses a loop."""
 
     _h: int = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        parts: list[object] = [type(self).__name__]
-        for name in cast(tuple[str, ...], self.__match_args__):
-            v = getattr(self, name)
-            parts.append(v._h if isinstance(v, _Node) else v)
-            if isinstance(v, tuple):
-                parts[-1] = tuple(item._h for item in v)
-        object.__setattr__(self, "_h", hash(tuple(parts)))
+    _k: tuple[Expr, ...] = field(init=False, repr=False)
 
     def __eq__(self, other: object) -> bool:
         pairs: list[tuple[Any, Any]] = [(self, other)]
@@ -122,52 +122,104 @@ class _Node:
         return _fold(cast(Expr, self), step)
 
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+# Each hash is that of (class name, each field: a child's hash, a tuple of children's
+# hashes, or the value itself).
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Num(_Node):  # a finite number; parsed literals are >= 0, simplify may negate them
     value: float
 
+    def __init__(self, value: float) -> None:
+        _set(self, "value", value)
+        _set(self, "_h", hash(("Num", value)))
+        _set(self, "_k", ())
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Var(_Node):  # a declared variable
     name: str
 
+    def __init__(self, name: str) -> None:
+        _set(self, "name", name)
+        _set(self, "_h", hash(("Var", name)))
+        _set(self, "_k", ())
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Const(_Node):  # "e" or "pi"
     name: str
 
+    def __init__(self, name: str) -> None:
+        _set(self, "name", name)
+        _set(self, "_h", hash(("Const", name)))
+        _set(self, "_k", ())
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Neg(_Node):  # unary minus
     arg: Expr
 
+    def __init__(self, arg: Expr) -> None:
+        _set(self, "arg", arg)
+        _set(self, "_h", hash(("Neg", arg._h)))
+        _set(self, "_k", (arg,))
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Add(_Node):  # two or more terms, added left to right
     terms: tuple[Expr, ...]
 
+    def __init__(self, terms: tuple[Expr, ...]) -> None:
+        _set(self, "terms", terms)
+        _set(self, "_h", hash(("Add", tuple(map(_HASH, terms)))))
+        _set(self, "_k", terms)
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Mul(_Node):  # two or more factors, multiplied left to right
     factors: tuple[Expr, ...]
 
+    def __init__(self, factors: tuple[Expr, ...]) -> None:
+        _set(self, "factors", factors)
+        _set(self, "_h", hash(("Mul", tuple(map(_HASH, factors)))))
+        _set(self, "_k", factors)
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Div(_Node):
     num: Expr
     den: Expr
 
+    def __init__(self, num: Expr, den: Expr) -> None:
+        _set(self, "num", num)
+        _set(self, "den", den)
+        _set(self, "_h", hash(("Div", num._h, den._h)))
+        _set(self, "_k", (num, den))
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Pow(_Node):
     base: Expr
     exponent: Expr
 
+    def __init__(self, base: Expr, exponent: Expr) -> None:
+        _set(self, "base", base)
+        _set(self, "exponent", exponent)
+        _set(self, "_h", hash(("Pow", base._h, exponent._h)))
+        _set(self, "_k", (base, exponent))
 
-@dataclass(frozen=True, slots=True, eq=False, repr=False)
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False, init=False)
 class Call(_Node):  # func is one of FUNCTIONS, as written ("ln" stays "ln"; σ is "sigmoid")
     func: str
     arg: Expr
+
+    def __init__(self, func: str, arg: Expr) -> None:
+        _set(self, "func", func)
+        _set(self, "arg", arg)
+        _set(self, "_h", hash(("Call", func, arg._h)))
+        _set(self, "_k", (arg,))
 
 
 Expr: TypeAlias = Num | Var | Const | Neg | Add | Mul | Div | Pow | Call
@@ -271,30 +323,32 @@ def function(name: str) -> Function:
 
 
 def _children(node: Expr) -> tuple[Expr, ...]:
-    match node:
-        case Add(terms=items) | Mul(factors=items):
-            return items
-        case Neg(arg=a) | Call(arg=a):
-            return (a,)
-        case Div(num=a, den=b) | Pow(base=a, exponent=b):
-            return (a, b)
-    return ()
+    return node._k
 
 
 def _fold(root: Expr, step: Callable[[Expr, list[R]], R]) -> R:
-    """Bottom-up walk with an explicit stack; a shared subtree is computed once."""
+    """Bottom-up walk with an explicit stack; a shared subtree is computed once. Every
+    ``deadline.EVERY`` nodes, a ``checkpoint`` (the time limit, ``grader.deadline``)."""
     done: dict[int, R] = {}
-    stack: list[tuple[Expr, bool]] = [(root, False)]
+    stack: list[Expr] = [root]
+    count = 0
     while stack:
-        node, ready = stack.pop()
-        if id(node) in done:
+        node = stack[-1]
+        key = id(node)
+        if key in done:
+            stack.pop()
             continue
-        kids = _children(node)
-        if ready or not kids:
-            done[id(node)] = step(node, [done[id(k)] for k in kids])
-        else:
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids if id(k) not in done)
+        kids = node._k
+        if kids:
+            waiting = [kid for kid in kids if id(kid) not in done]
+            if waiting:
+                stack.extend(waiting)
+                continue
+        stack.pop()
+        done[key] = step(node, [done[id(kid)] for kid in kids])
+        count += 1
+        if not count % EVERY:
+            checkpoint()
     return done[id(root)]
 
 
@@ -312,21 +366,28 @@ def free_variables(expr: Expr) -> frozenset[str]:
 
 
 # --------------------------------------------------------------------------- tokenizer
-@dataclass(slots=True)
-class _Tok:
-    kind: str  # num var const func op open close end
-    text: str
-    pos: int  # 1-based
-    value: float = 0.0
+_Tok: TypeAlias = tuple[str, str, int, float]
+"""A token: kind (num var const func op open close end), text, 1-based position, and
+a number's value."""
 
-
-_DIGITS = frozenset("0123456789")
-_NUM_RE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPS = {"+": "+", "-": "-", "−": "-", "–": "-", "—": "-", "*": "*", "×": "*", "·": "*"}
 _OPS |= {"⋅": "*", "/": "/", "^": "^", "(": "(", "[": "[", ")": ")", "]": "]"}
 _KIND = {"(": "open", "[": "open", ")": "close", "]": "close"}
 _CLOSER = {"(": ")", "[": "]"}
+_TOKEN = re.compile(
+    r"(?P<space>\s++)"
+    r"|(?P<num>(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][+-]?+[0-9]++)?+)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*+)"
+    r"|(?P<power>\*\*)"
+    r"|(?P<op>[-+−–—*×·⋅/^()\[\]])"
+    r"|(?P<square>[²³])"
+    r"|(?P<sigma>σ)"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+"""One token (or a run of spaces) at a time, in one left-to-right pass: each alternative
+is possessive (no backtracking), so scanning is linear in the text, done in C."""
 
 
 def _names_table(variables: Collection[str]) -> dict[str, str]:
@@ -360,27 +421,36 @@ def _split(word: str, names: Mapping[str, str]) -> list[str] | None:
 
 
 def _tokens(text: str, names: Mapping[str, str], max_number_length: int) -> Iterator[_Tok]:
-    """Yield the tokens lazily (so caps stop the work early), then an 'end' token."""
-    i, n = 0, len(text)
-    while i < n:
-        ch, pos = text[i], i + 1
-        if ch.isspace():
-            i += 1
-        elif ch in _DIGITS or (ch == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            m = cast(re.Match[str], _NUM_RE.match(text, i))
-            lit, i = m.group(), m.end()
-            if len(lit) > max_number_length:
+    """Yield the tokens lazily (so caps stop the work early, and a problem is reported
+    where the parser meets it), then an 'end' token. Every ``deadline.EVERY`` tokens, a
+    ``checkpoint`` (the time limit, ``grader.deadline``)."""
+    count = 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        count += 1
+        if not count % EVERY:
+            checkpoint()
+        word, pos = match.group(), match.start() + 1
+        if kind == "num":
+            if len(word) > max_number_length:
                 raise ExpressionError(
-                    f"number at position {pos} has {len(lit)} characters; "
+                    f"number at position {pos} has {len(word)} characters; "
                     f"the limit is {max_number_length}"
                 )
-            if not math.isfinite(value := float(lit)):
-                raise ExpressionError(f"number too large at position {pos}: {lit[:20]}")
-            yield _Tok("num", lit, pos, value)
-        elif ch.isascii() and (ch.isalpha() or ch == "_"):
-            m = cast(re.Match[str], _NAME_RE.match(text, i))
-            word, i = m.group(), m.end()
-            pieces = [word] if word in names else _split(word, names)
+            if not math.isfinite(value := float(word)):
+                raise ExpressionError(f"number too large at position {pos}: {word[:20]}")
+            yield ("num", word, pos, value)
+        elif kind == "op":
+            op = _OPS[word]
+            yield (_KIND.get(op, "op"), op, pos, 0.0)
+        elif kind == "name":
+            named = names.get(word)
+            if named is not None:
+                yield (named, word, pos, 0.0)
+                continue
+            pieces = _split(word, names)
             if pieces is None:
                 kinds = {
                     k: ", ".join(sorted(n for n in names if names[n] == k)) or "(none)"
@@ -391,27 +461,27 @@ def _tokens(text: str, names: Mapping[str, str], max_number_length: int) -> Iter
                     f"{kinds['var']}; functions: {kinds['func']}; constants: {kinds['const']}"
                 )
             for piece in pieces:
-                yield _Tok(names[piece], piece, pos)
+                yield (names[piece], piece, pos, 0.0)
                 pos += len(piece)
-        elif ch == "σ":
-            yield _Tok("func", "sigmoid", pos)
-            i += 1
-        elif ch in _OPS:
-            op = "^" if text.startswith("**", i) else _OPS[ch]
-            yield _Tok(_KIND.get(op, "op"), op, pos)
-            i += 2 if text.startswith("**", i) else 1
-        elif ch in "²³":
-            yield _Tok("op", "^", pos)
-            yield _Tok("num", ch, pos, 2.0 if ch == "²" else 3.0)
-            i += 1
+        elif kind == "power":
+            yield ("op", "^", pos, 0.0)
+        elif kind == "square":
+            yield ("op", "^", pos, 0.0)
+            yield ("num", word, pos, 2.0 if word == "²" else 3.0)
+        elif kind == "sigma":
+            yield ("func", "sigmoid", pos, 0.0)
         else:
             raise ExpressionError(
-                f"character {ch!r} (U+{ord(ch):04X}) at position {pos} is not allowed"
+                f"character {word!r} (U+{ord(word):04X}) at position {pos} is not allowed"
             )
-    yield _Tok("end", "", n + 1)
+    yield ("end", "", len(text) + 1, 0.0)
 
 
 # --------------------------------------------------------------------------- parser
+_COUNTED = frozenset({"num", "var", "const", "func"})
+"""Tokens that make a node of their own (so do a '-' and a '^')."""
+
+
 @dataclass(slots=True)
 class _Frame:
     """The state of one bracket level (the top level has opener '')."""
@@ -428,6 +498,7 @@ class _Frame:
     to_den: bool = False
     chain: list[tuple[int, Expr]] = field(default_factory=list)  # (minus signs, operand)
     negs: int = 0
+    made: int = 0  # the nodes of this level's tree (each atom adds its own)
 
     def end_factor(self) -> None:
         value: Expr = self.chain[-1][1]
@@ -435,22 +506,28 @@ class _Frame:
             value = Pow(operand, value) if k else operand
             for _ in range(negs):
                 value = Neg(value)
+            self.made += negs + (k > 0)
         (self.den if self.to_den else self.num).append(value)
         self.chain, self.to_den, self.level = [], False, self.base
 
     def end_term(self) -> None:
-        term = self.num[0] if len(self.num) == 1 else Mul(tuple(self.num))
-        if self.den:
-            term = Div(term, self.den[0] if len(self.den) == 1 else Mul(tuple(self.den)))
+        num, den = self.num, self.den
+        term = num[0] if len(num) == 1 else Mul(tuple(num))
+        if den:
+            term = Div(term, den[0] if len(den) == 1 else Mul(tuple(den)))
         self.terms.append(Neg(term) if self.sign < 0 else term)
+        self.made += (len(num) > 1) + (len(den) > 1) + bool(den) + (self.sign < 0)
         self.num, self.den = [], []
 
     def result(self) -> Expr:
         self.end_term()
+        self.made += len(self.terms) > 1
         return self.terms[0] if len(self.terms) == 1 else Add(tuple(self.terms))
 
 
-def _parse_tokens(tokens: Iterator[_Tok], max_depth: int, max_nodes: int) -> Expr:
+def _parse_tokens(tokens: Iterator[_Tok], max_depth: int, max_nodes: int) -> tuple[Expr, int]:
+    """The tree and its number of nodes (no subtree is shared: each is counted once)."""
+
     def deeper(level: int) -> int:
         if level >= max_depth:
             raise ExpressionError(
@@ -462,36 +539,36 @@ def _parse_tokens(tokens: Iterator[_Tok], max_depth: int, max_nodes: int) -> Exp
     frame, stack = _Frame("", 0, None, 0, 0), []
     expect_operand, nodes = True, 0  # nodes: a lower bound of the final node count
     tok = next(tokens)
-    if tok.kind == "end":
+    if tok[0] == "end":
         raise ExpressionError("empty expression")
     while True:
-        kind, advance = tok.kind, True
-        if kind in ("num", "var", "const", "func") or tok.text in ("-", "^"):
+        kind, word, pos, value = tok
+        advance = True
+        if kind in _COUNTED or word in ("-", "^"):
             nodes += 1
             if nodes > max_nodes:
                 raise ExpressionError(f"expression has more than max_nodes={max_nodes} nodes")
         if expect_operand:
-            if kind == "op" and tok.text in "+-":
-                if tok.text == "-":
+            if kind == "op" and word in "+-":
+                if word == "-":
                     frame.negs += 1
                     frame.level = deeper(frame.level)
             elif kind in ("func", "open"):
                 opener = next(tokens) if kind == "func" else tok
-                if opener.kind != "open":
+                if opener[0] != "open":
                     raise ExpressionError(
-                        f"function {tok.text!r} at position {tok.pos} must be followed "
-                        f"by a bracketed argument, e.g. {tok.text}(x)"
+                        f"function {word!r} at position {pos} must be followed "
+                        f"by a bracketed argument, e.g. {word}(x)"
                     )
                 level = deeper(frame.level)
                 stack.append(frame)
-                func = tok.text if kind == "func" else None
-                frame = _Frame(opener.text, opener.pos, func, level, level)
+                func = word if kind == "func" else None
+                frame = _Frame(opener[1], opener[2], func, level, level)
             elif kind in ("num", "var", "const"):
-                atom = (
-                    Num(tok.value) if kind == "num" else (Var if kind == "var" else Const)(tok.text)
-                )
+                atom = Num(value) if kind == "num" else (Var if kind == "var" else Const)(word)
                 frame.chain.append((frame.negs, atom))
                 frame.negs, expect_operand = 0, False
+                frame.made += 1
             elif kind == "end":
                 raise ExpressionError(
                     "expression is incomplete: it ends where a number, variable, "
@@ -499,43 +576,43 @@ def _parse_tokens(tokens: Iterator[_Tok], max_depth: int, max_nodes: int) -> Exp
                 )
             else:
                 raise ExpressionError(
-                    f"unexpected {tok.text!r} at position {tok.pos}: expected a number, "
+                    f"unexpected {word!r} at position {pos}: expected a number, "
                     "variable, function or '('"
                 )
-        elif kind == "op" and tok.text == "^":
+        elif kind == "op" and word == "^":
             frame.level = deeper(frame.level)
             expect_operand = True
         elif kind == "num":
-            raise ExpressionError(
-                f"missing operator before the number {tok.text!r} at position {tok.pos}"
-            )
+            raise ExpressionError(f"missing operator before the number {word!r} at position {pos}")
         else:
             frame.end_factor()
             if kind == "op":
-                if tok.text in "+-":
+                if word in "+-":
                     frame.end_term()
-                    frame.sign = 1 if tok.text == "+" else -1
-                frame.to_den = tok.text == "/"
+                    frame.sign = 1 if word == "+" else -1
+                frame.to_den = word == "/"
                 expect_operand = True
             elif kind in ("var", "const", "func", "open"):  # implicit multiplication:
                 expect_operand, advance = True, False  # read tok again as an operand
             elif kind == "close":
                 if not stack:
-                    raise ExpressionError(f"unmatched {tok.text!r} at position {tok.pos}")
-                if _CLOSER[frame.opener] != tok.text:
+                    raise ExpressionError(f"unmatched {word!r} at position {pos}")
+                if _CLOSER[frame.opener] != word:
                     raise ExpressionError(
-                        f"{tok.text!r} at position {tok.pos} does not match "
+                        f"{word!r} at position {pos} does not match "
                         f"{frame.opener!r} at position {frame.pos}"
                     )
-                value = frame.result()
-                value = value if frame.func is None else Call(frame.func, value)
+                inner = frame.result()
+                made = frame.made + (frame.func is not None)
+                inner = inner if frame.func is None else Call(frame.func, inner)
                 frame = stack.pop()
-                frame.chain.append((frame.negs, value))
+                frame.chain.append((frame.negs, inner))
                 frame.negs = 0
+                frame.made += made
             elif stack:  # end
                 raise ExpressionError(f"{frame.opener!r} at position {frame.pos} is never closed")
             else:
-                return frame.result()
+                return frame.result(), frame.made
         if advance:
             tok = next(tokens)
 
@@ -557,8 +634,8 @@ def parse(
             f"expression has {len(text)} characters; the limit is max_length={max_length}"
         )
     tokens = _tokens(text, _names_table(variables), max_number_length)
-    expr = _parse_tokens(tokens, max_depth, max_nodes)
-    if _size(expr) > max_nodes:
+    expr, size = _parse_tokens(tokens, max_depth, max_nodes)
+    if size > max_nodes:
         raise ExpressionError(f"expression has more than max_nodes={max_nodes} nodes")
     return expr
 
@@ -574,37 +651,35 @@ def evaluate(
     expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]
 ) -> float | npt.NDArray[np.float64]:
     """Evaluate in float64 (arrays broadcast); overflow gives inf and invalid operations nan."""
-    names = free_variables(expr)
-    if missing := names - set(env):
-        raise ExpressionError(
-            f"no value for variable(s) {', '.join(sorted(missing))}; "
-            f"values were given for: {', '.join(sorted(env)) or '(none)'}"
-        )
     values: dict[str, Any] = {}
-    for name in names:
-        try:
-            arr = np.asarray(env[name])
-            if arr.dtype.kind not in "biuf" and not (
-                arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat)
-            ):
-                raise TypeError(f"got {type(env[name]).__name__} of dtype {arr.dtype}")
-            values[name] = arr.astype(np.float64)
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ExpressionError(
-                f"value of {name!r} is not a real number or array: {exc}"
-            ) from None
+
+    def variable(name: str) -> Any:
+        found = values.get(name)
+        if found is None:
+            if name not in env:
+                _check_env(expr, env)  # raises the error of the first problem, in words
+            try:
+                found = values[name] = _real(name, env[name])
+            except ExpressionError:
+                _check_env(expr, env)  # (as the missing variables are said first)
+                raise
+        return found
 
     def step(node: Expr, kids: list[Any]) -> Any:
-        match node:
-            case Num(value=v):
-                return np.float64(v)
-            case Var(name=name):
-                return values[name]
-            case Const(name=name):
-                return np.float64(CONSTANTS[name])
-            case Call(func=func):
-                return function(func).value(kids[0])
-        return _OPERATORS[type(node)](*kids)
+        kind = type(node)
+        if kind is Add:
+            return reduce(operator.add, kids)  # as np.add, left to right
+        if kind is Mul:
+            return reduce(operator.mul, kids)
+        if kind is Num:
+            return np.float64(cast(Num, node).value)
+        if kind is Var:
+            return variable(cast(Var, node).name)
+        if kind is Call:
+            return function(cast(Call, node).func).value(kids[0])
+        if kind is Const:
+            return np.float64(CONSTANTS[cast(Const, node).name])
+        return _OPERATORS[kind](*kids)
 
     with np.errstate(all="ignore"):
         try:
@@ -614,6 +689,34 @@ def evaluate(
     if isinstance(result, np.ndarray) and result.ndim > 0:
         return result.astype(np.float64, copy=False)
     return float(result)
+
+
+def _real(name: str, given: Any) -> Any:
+    """A variable's value as float64; ``ExpressionError`` if it is not a real number or
+    array."""
+    try:
+        arr = np.asarray(given)
+        if arr.dtype.kind not in "biuf" and not (
+            arr.dtype.kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat)
+        ):
+            raise TypeError(f"got {type(given).__name__} of dtype {arr.dtype}")
+        return arr.astype(np.float64)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ExpressionError(f"value of {name!r} is not a real number or array: {exc}") from None
+
+
+def _check_env(expr: Expr, env: Mapping[str, float | npt.NDArray[Any]]) -> None:
+    """Raise the ``ExpressionError`` of the variables of ``expr`` that ``env`` gives no
+    value for, or the first of them (in ``free_variables`` order) whose value is not
+    real."""
+    names = free_variables(expr)
+    if missing := names - set(env):
+        raise ExpressionError(
+            f"no value for variable(s) {', '.join(sorted(missing))}; "
+            f"values were given for: {', '.join(sorted(env)) or '(none)'}"
+        )
+    for name in names:
+        _real(name, env[name])
 
 
 _UNIT = 2.0**-53
@@ -931,12 +1034,9 @@ def diff(expr: Expr, var: str, *, max_nodes: int = MAX_DIFF_NODES) -> Expr:
 
 
 # --------------------------------------------------------------------------- to_text
-@dataclass(frozen=True, slots=True)
-class _Txt:
-    text: str
-    form: str  # atom pow neg mul div sum: what the text re-parses as
-    mag: str | None  # set when text == "-" + mag and mag is a valid term
-
+_Txt: TypeAlias = tuple[str, str, str | None]
+"""A node's text, its form (atom pow neg mul div sum: what the text re-parses as), and
+its magnitude (set when the text is "-" + magnitude and that is a valid term)."""
 
 _ATOM = frozenset({"atom"})
 _FIRST = frozenset({"atom", "pow", "neg", "mul"})  # bare as first factor or numerator
@@ -944,7 +1044,7 @@ _TIGHT = frozenset({"atom", "pow"})  # bare as later factor, denominator or expo
 
 
 def _wrap(t: _Txt, allowed: frozenset[str]) -> str:
-    return t.text if t.form in allowed else f"({t.text})"
+    return t[0] if t[1] in allowed else f"({t[0]})"
 
 
 def _fmt(value: float) -> str:
@@ -953,37 +1053,37 @@ def _fmt(value: float) -> str:
 
 
 def _text_step(node: Expr, kids: list[_Txt]) -> _Txt:
-    match node:
-        case Num(value=v):
-            s = _fmt(v)
-            return _Txt(s, "neg", s[1:]) if s.startswith("-") else _Txt(s, "atom", None)
-        case Var(name=s) | Const(name=s):
-            return _Txt(s, "atom", None)
-        case Call(func=f):
-            return _Txt(f"{f}({kids[0].text})", "atom", None)
-        case Pow():
-            return _Txt(f"{_wrap(kids[0], _ATOM)}^{_wrap(kids[1], _TIGHT)}", "pow", None)
-        case Neg():
-            a = kids[0]
-            bare = a.form != "sum" and not a.text.startswith("-")
-            inner = a.text if bare else f"({a.text})"
-            return _Txt("-" + inner, a.form if bare and a.form in ("mul", "div") else "neg", inner)
-        case Mul() | Div():
-            first, op = _wrap(kids[0], _FIRST), "*" if isinstance(node, Mul) else "/"
-            s = op.join([first] + [_wrap(k, _TIGHT) for k in kids[1:]])
-            mag = s[1:] if first is kids[0].text and kids[0].mag is not None else None
-            return _Txt(s, "mul" if op == "*" else "div", mag)
-        case Add():
-            out = [kids[0].text]
-            for k in kids[1:]:
-                if k.mag is not None:
-                    out.append(f" - {k.mag}")
-                else:
-                    out.append(f" + {k.text}" if k.form != "sum" else f" + ({k.text})")
-            return _Txt("".join(out), "sum", None)
+    kind = type(node)
+    if kind is Num:
+        s = _fmt(cast(Num, node).value)
+        return (s, "neg", s[1:]) if s.startswith("-") else (s, "atom", None)
+    if kind is Var or kind is Const:
+        return (cast(Var | Const, node).name, "atom", None)
+    if kind is Mul or kind is Div:
+        first, op = _wrap(kids[0], _FIRST), "*" if kind is Mul else "/"
+        s = op.join([first] + [_wrap(k, _TIGHT) for k in kids[1:]])
+        mag = s[1:] if first is kids[0][0] and kids[0][2] is not None else None
+        return (s, "mul" if op == "*" else "div", mag)
+    if kind is Add:
+        out = [kids[0][0]]
+        for text, form, magnitude in kids[1:]:
+            if magnitude is not None:
+                out.append(f" - {magnitude}")
+            else:
+                out.append(f" + {text}" if form != "sum" else f" + ({text})")
+        return ("".join(out), "sum", None)
+    if kind is Call:
+        return (f"{cast(Call, node).func}({kids[0][0]})", "atom", None)
+    if kind is Pow:
+        return (f"{_wrap(kids[0], _ATOM)}^{_wrap(kids[1], _TIGHT)}", "pow", None)
+    if kind is Neg:
+        text, form, _ = kids[0]
+        bare = form != "sum" and not text.startswith("-")
+        inner = text if bare else f"({text})"
+        return ("-" + inner, form if bare and form in ("mul", "div") else "neg", inner)
     raise ExpressionError(f"not an expression: {node!r}")
 
 
 def to_text(expr: Expr) -> str:
     """Readable text that ``parse`` reads back to an expression of the same value."""
-    return _fold(expr, _text_step).text
+    return _fold(expr, _text_step)[0]

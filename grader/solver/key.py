@@ -23,6 +23,7 @@ from grader.rubric.models import (
     Rubric,
     ValueAnswer,
 )
+from grader.rubric.quantities import QUANTITIES
 from grader.solver.functions import (
     Expressions,
     ParsedFunction,
@@ -200,7 +201,7 @@ def solve(rubric: Rubric, *, source: str = "<rubric>") -> AnswerKey:
         node = answer_node(graph, problems, answer)
         expected = graph.evaluate(node, memo=memo)
         start = None
-        if isinstance(answer, NetworkAnswer) and answer.quantity in ("W_after", "v_after"):
+        if isinstance(answer, NetworkAnswer) and QUANTITIES[answer.quantity].after_step:
             start = np.reshape(
                 graph.evaluate(starting_weights(problems.networks[answer.problem], answer)),
                 np.shape(expected),

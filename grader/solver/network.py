@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from grader.rubric.activations import ACTIVATIONS, LOSSES, Activation, Loss, sigmoid
 from grader.rubric.models import NetworkAnswer, NetworkProblem, Training
+from grader.rubric.quantities import QUANTITIES, SHORTHAND_NAMES
 from grader.solver.graph import Graph
 
 __all__ = [
@@ -125,7 +126,7 @@ class NetworkSpec:
     def quantity(self, quantity: str, layer: int) -> str:
         """The name of a per-layer quantity (the shorthand keeps the homework's names)."""
         if self.shorthand:
-            known = _SHORTHAND_NAMES.get((quantity, layer))
+            known = SHORTHAND_NAMES.get((quantity, layer))
             if known is not None:
                 return known
         return f"{quantity}.{layer}"
@@ -135,15 +136,6 @@ class NetworkSpec:
         if selector is None:
             return f"{self.name}.{name}"
         return node_name(self.name, name, selector)
-
-
-_SHORTHAND_NAMES = {
-    ("activation", 1): "hidden",
-    ("dW", 1): "dW",
-    ("dW", 2): "dv",
-    ("W_after", 1): "W_after",
-    ("W_after", 2): "v_after",
-}
 
 
 def node_name(problem: str, quantity: str, selector: int | str) -> str:
@@ -208,20 +200,18 @@ def answer_node_name(spec: NetworkSpec, answer: NetworkAnswer) -> str:
     if spec.shorthand and quantity in ("dW", "W_after") and layer == 2:
         # asked by layer: as a matrix of one row (the homework's dv / v_after as vectors)
         return spec.node(f"{quantity}.2.row", None, example)
-    if quantity == "hidden":
-        quantity, layer = "activation", 1
-    elif quantity == "dv":
-        quantity, layer = "dW", spec.depth
-    elif quantity == "v_after":
-        quantity, layer = "W_after", spec.depth
-    elif quantity in ("dW", "W_after") and layer is None:
-        layer = 1  # the shorthand's dW and W_after are the hidden layer's
-    return spec.node(quantity, layer, example)
+    known = QUANTITIES[quantity]
+    if known.shorthand_only:  # z, dv, v_after: the hidden layer's or the output layer's
+        layer = 1 if known.shorthand_layer == 1 else spec.depth
+    elif layer is None and known.shorthand_layer is not None:
+        layer = known.shorthand_layer  # the shorthand's dW and W_after are the hidden layer's
+    return spec.node(known.layered_as, layer, example)
 
 
 def starting_weights(spec: NetworkSpec, answer: NetworkAnswer) -> str:
     """The parameter node of the weights a ``W_after``/``v_after`` answer starts from."""
-    layer = spec.depth if answer.quantity == "v_after" else answer.layer or 1
+    known = QUANTITIES[answer.quantity]
+    layer = spec.depth if known.shorthand_only else answer.layer or 1
     return spec.layers[layer - 1].param
 
 

@@ -29,8 +29,10 @@ fully right are examined, on graphs built once per answer key (``grader.grading.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,7 +66,7 @@ from grader.grading.review.sentences import Finding, sentence
 from grader.grading.score import item_score, item_status
 from grader.intake.values import StudentValue, is_blank, read_numeric
 from grader.limits import DEFAULT_LIMITS, Limits
-from grader.memo import Memo, Table
+from grader.memo import ENTRY_BYTES, Memo, Table, plain_bytes
 from grader.solver.key import AnswerKey, Expressions, KeyEntry
 
 Array = NDArray[np.float64]
@@ -110,9 +112,31 @@ def reconsider(
     return _once(item, findings, key, memo, lambda: _rescored(item, entry, answer, findings, key))
 
 
+def _findings_bytes(findings: list[Finding] | None) -> int:
+    """Findings' bytes, estimated (``grader.memo``): each one's objects, and its arrays of
+    the answer's shape."""
+    return sum(ENTRY_BYTES + 24 * each.claimed.size for each in findings or ())
+
+
+def _redone_bytes(
+    slot: tuple[int, int, int],
+    cached: tuple[ItemResult, list[Finding] | None, AnswerKey, ItemResult],
+) -> int:
+    """An entry's bytes, estimated (``grader.memo``): the answer as written (it keeps the
+    item alive), what the result read, its message, the findings."""
+    item, findings, _, result = cached
+    return (
+        ENTRY_BYTES
+        + plain_bytes(item.raw)
+        + plain_bytes(result.read)
+        + sys.getsizeof(result.message)
+        + _findings_bytes(findings)
+    )
+
+
 _REDONE: Table[
     tuple[int, int, int], tuple[ItemResult, list[Finding] | None, AnswerKey, ItemResult]
-] = Table("items examined", 2048)
+] = Table("items examined", 2048, _redone_bytes)
 
 
 def _once(
@@ -139,7 +163,23 @@ def _once(
 # the key, and a class makes the same mistakes with the same numbers (a sign, a factor
 # two of the same rounded value): they are memoized on those values' bytes (bounded).
 
-_FINDINGS: Table[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = Table("findings", 2048)
+
+def _explained_bytes(slot: tuple[Any, ...], cached: tuple[KeyGraphs, list[Finding]]) -> int:
+    """An entry's bytes, estimated (``grader.memo``): the values' bytes in the slot (the
+    answer, the wrong earlier answers, the copies), the findings."""
+    answer, wrong, copies = slot[3], slot[4], slot[5]
+    return (
+        ENTRY_BYTES
+        + len(answer)
+        + sum(len(each[2]) for each in wrong)
+        + sum(len(each[1]) for each in copies)
+        + _findings_bytes(cached[1])
+    )
+
+
+_FINDINGS: Table[tuple[object, ...], tuple[KeyGraphs, list[Finding]]] = Table(
+    "findings", 2048, _explained_bytes
+)
 
 
 def _explained(

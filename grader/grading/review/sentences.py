@@ -25,27 +25,8 @@ from grader.rubric.models import (
     Rubric,
     ValueAnswer,
 )
+from grader.rubric.quantities import QUANTITIES, input_symbol
 from grader.solver.key import KeyEntry
-
-_SYMBOL = {
-    "yhat": "ŷ",
-    "dL_dyhat": "∂L/∂ŷ",
-    "dv": "∂L/∂v",
-    "dW": "∂L/∂W",
-    "hidden": "hidden activations z",
-    "loss": "loss",
-}
-
-_SYMBOL.update(
-    {
-        "preactivation": "pre-activations a",
-        "activation": "activations h",
-        "delta": "δ = ∂L/∂a",
-        "W_after": "weights after the step",
-        "v_after": "output weights after the step",
-        "loss_after": "loss after the step",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -76,7 +57,7 @@ def label(entry: KeyEntry) -> str:
     if answer.title:  # the instructor's own name for it (problem 3's ∂E/∂v, say)
         return answer.title
     if isinstance(answer, NetworkAnswer):
-        return _SYMBOL.get(answer.quantity, answer.quantity)
+        return QUANTITIES[answer.quantity].words
     if isinstance(answer, JacobianAnswer):
         return f"D{answer.function}{point_text(answer.at)}"
     if isinstance(answer, CompositionAnswer):
@@ -148,11 +129,8 @@ def _ecf(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
 
 
 def _sign_flip(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
-    gradient = isinstance(entry.answer, NetworkAnswer) and entry.answer.quantity in (
-        "dL_dyhat",
-        "dv",
-        "dW",
-    )
+    answer = entry.answer
+    gradient = isinstance(answer, NetworkAnswer) and QUANTITIES[answer.quantity].gradient
     if gradient and finding.all_entries:
         hint = "check whether you used ŷ − y or y − ŷ"
     else:
@@ -264,10 +242,11 @@ def _weights_transposed(finding: Finding, entry: KeyEntry, rubric: Rubric) -> st
     del rubric
     mistake = finding.alternative.mistake
     layer = mistake.detail if mistake else "?"
+    h = input_symbol(int(layer)) if layer.isdigit() else "h"
     return (
         f"Your {label(entry)} is what layer {layer}'s weights give used transposed"
         f"{_given(finding)}: row j of W holds unit j's weights (w_j0 bias, w_j1, …), "
-        "so a_j = w_j0 + Σ_k w_jk·h_k."
+        f"so a_j = w_j0 + Σ_k w_jk·{h}_k."
     )
 
 
@@ -413,14 +392,11 @@ def _sum_for_mean(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     )
 
 
-_GRADIENTS = ("dL_dyhat", "dv", "dW")
-
-
 def _constant_multiple(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     del rubric
     c = float(finding.alternative.detail[0])
     answer = entry.answer
-    gradient = isinstance(answer, NetworkAnswer) and answer.quantity in _GRADIENTS
+    gradient = isinstance(answer, NetworkAnswer) and QUANTITIES[answer.quantity].gradient
     lead = f"Every entry of your {label(entry)} is {number(c)} times the right value"
     if gradient and -1 < c < 0:
         return (
@@ -435,9 +411,12 @@ def _constant_multiple(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str
 def _missing_input_factor(finding: Finding, entry: KeyEntry, rubric: Rubric) -> str:
     del rubric
     loss = "E" if label(entry).startswith("∂E") else "L"
+    answer = entry.answer
+    layer = answer.layer or 1 if isinstance(answer, NetworkAnswer) else 1
+    h = input_symbol(layer)  # the layer's input: x at the first layer, h above it
     return (
         f"Your {label(entry)} has δ_j in every column{_given(finding)}: ∂{loss}/∂w_jk = "
-        "δ_j·x_k needs the input factor x_k (1 for the bias column w_j0)."
+        f"δ_j·{h}_k needs the input factor {h}_k (1 for the bias column w_j0)."
     )
 
 
