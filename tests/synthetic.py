@@ -231,3 +231,32 @@ def generate(
     flush()
     tally["files"] = sum(1 for _ in folder.iterdir())
     return tally
+
+
+# --- the slowest class CSV within the caps ---------------------------------------------
+
+
+def long_expression_class(key: AnswerKey, rows: int, row_bytes: int, seed: int = 3) -> str:
+    """A class CSV of ``rows`` students whose every row is one long expression answer
+    (the two entries of the first expressions answer, sums of ``c·x·y`` terms, all
+    different) filling ``row_bytes``: the most parsing and evaluating a byte of a class
+    CSV can ask for (10,000 rows of some 1,040 bytes nearly fill ``Limits.max_file_bytes``)."""
+    answers = key_answers(key)
+    target = next(answer for answer in answers if answer.expressions)
+    rng = random.Random(seed)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student_id", *(answer.id for answer in answers)])
+    budget = row_bytes - len(answers) - 12  # the id, the commas, quotes and the newline
+    for row in range(rows):
+        entries = []
+        for _ in target.value:
+            terms: list[str] = []
+            size = 0
+            while size < budget // len(target.value) - 20:
+                terms.append(f"{rng.random():.4f}x*y")
+                size += len(terms[-1]) + 1
+            entries.append("+".join(terms))
+        cells = {target.id: "[" + ", ".join(entries) + "]"}
+        writer.writerow([f"s{row:05d}", *(cells.get(answer.id, "") for answer in answers)])
+    return out.getvalue()

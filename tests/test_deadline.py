@@ -25,6 +25,8 @@ import grader.deadline
 from grader import Limits
 from grader.cli import app
 from grader.deadline import Overtime, checkpoint, within
+from grader.run.batch import grade_path
+from tests.synthetic import long_expression_class
 
 ROOT = Path(__file__).resolve().parent.parent
 HW = str(ROOT / "rubrics" / "hw.yaml")
@@ -262,3 +264,22 @@ def test_a_checkpoint_raises_once_the_deadline_has_passed_in_any_thread() -> Non
         return "ran on"
 
     assert _in_a_thread(work) == "stopped"
+
+
+# --- bounded work per byte -----------------------------------------------------------------
+
+
+def test_a_class_csv_of_long_expressions_grades_in_bounded_cpu_time(
+    tmp_path: Path, hw_key: grader.AnswerKey
+) -> None:
+    """A 10 MB class CSV of long expressions (10,000 rows) took some 50 s of CPU: the
+    expression parser now reads a byte in linear time, in C where it can. Budget: 400
+    such rows (some 400 KB) in under 10 s of CPU, several times what they take."""
+    path = tmp_path / "class.csv"
+    path.write_text(long_expression_class(hw_key, 400, 1_070), encoding="utf-8")
+    start = time.process_time()
+    report = grade_path(path, hw_key, tmp_path / "out")
+    assert time.process_time() - start < 10
+    assert report.exit_code == 0
+    rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 401 and all(row.endswith(",graded") for row in rows[1:])

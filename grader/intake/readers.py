@@ -703,7 +703,7 @@ def csv_table(text: str, source: str, delimiter: str | None = None) -> list[CsvR
     one pass, and one more over what follows an unclosed quote.
     """
     if delimiter is None:
-        delimiter = sniff_delimiter(_first_line(text))
+        text, delimiter = excel_separator(text)
     # A cell is as long as the file allows; each answer's own cap is grader.intake.values'.
     with _field_size_limit(len(text) + 1):
         return _csv_table(text, source, delimiter)
@@ -781,6 +781,21 @@ def _first_line(text: str) -> str:
     return _LINE_END.split(text.lstrip("\r\n"), maxsplit=1)[0]
 
 
+def excel_separator(text: str) -> tuple[str, str]:
+    """The delimiter of a CSV text, and the text to read as its rows.
+
+    Excel writes (and reads) a first line ``sep=;`` (or ``sep=,``, ``sep=<tab>``, some
+    tools quote it) naming the delimiter: it is then the delimiter, and that line is
+    blanked, not read as the header (the lines keep their numbers). Otherwise the
+    header line decides (``sniff_delimiter``)."""
+    first = _first_line(text)
+    hint = first.strip(" ").strip('"').strip(" ")
+    if len(hint) == 5 and hint[:4].casefold() == "sep=" and hint[4] in _DELIMITERS:
+        at = text.index(first)
+        return text[:at] + text[at + len(first) :], hint[4]
+    return text, sniff_delimiter(first)
+
+
 def read_csv(
     text: str,
     source: str,
@@ -798,12 +813,17 @@ def read_csv(
     classmates)."""
     if isinstance(where, str):  # a loose file's stem
         where = Where(where, None, limits)
-    delimiter = sniff_delimiter(_first_line(text))
+    text, delimiter = excel_separator(text)
     rows = csv_table(text, source, delimiter)
     if not rows:
         raise SubmissionError("the file is empty", source=source)
     decimal_comma = delimiter != ","
     header = [_header_name(cell) for cell in rows[0].cells]
+    unit = "line"
+    if header[:1] in (["student_id"], ["question"]) and header[:2] != ["question", "answer"]:
+        turned = _turned(rows, source, known_ids)
+        if turned is not None:
+            rows, header, unit = turned, ["student_id"], "column"
     if header[:2] == ["question", "answer"]:
         student_id = where.default(source)
         notes = header[2:3] == [EXPECTS_COLUMN]
@@ -816,8 +836,8 @@ def read_csv(
                 "a class CSV (student_id,...) with a header and no student rows", source=source
             )
         if classes:
-            return list(_read_class_csv(rows, source, known_ids, delimiter, limits))
-        return [_one_row_of_class(rows, source, known_ids, where, delimiter)]
+            return list(_read_class_csv(rows, source, known_ids, delimiter, limits, unit))
+        return [_one_row_of_class(rows, source, known_ids, where, delimiter, unit)]
     listed = [_short(cell) for cell in rows[0].cells[:3]]
     raise SubmissionError(
         f"unrecognised header {listed!r}: expected 'question,answer' (one student) "
@@ -827,23 +847,71 @@ def read_csv(
 
 
 def _one_row_of_class(
-    rows: list[CsvRow], source: str, known_ids: Sequence[str], where: Where, delimiter: str
+    rows: list[CsvRow],
+    source: str,
+    known_ids: Sequence[str],
+    where: Where,
+    delimiter: str,
+    unit: str = "line",
 ) -> Submission | Unreadable:
     """A class-style CSV where one student's answers belong (a student's folder, an
     upload): its one row is that student's."""
     if len(rows) != 2:
+        kind = "rows" if unit == "line" else "columns"
         raise SubmissionError(
-            f"a class CSV (student_id,...) of {len(rows) - 1:,} rows, where one student's "
+            f"a class CSV (student_id,...) of {len(rows) - 1:,} {kind}, where one student's "
             "answers belong: only the instructor's class file (the file given to grade, or "
             "one at the top of the folder given) is read as a class",
             source=source,
         )
-    [read] = _read_class_csv(rows, source, known_ids, delimiter, where.limits)
+    [read] = _read_class_csv(rows, source, known_ids, delimiter, where.limits, unit)
     if isinstance(read, Unreadable):
         raise SubmissionError(read.error, source=source)
     written = rows[1].cells[0]
     student_id, warnings = where.resolve(written, source)
     return replace(read, student_id=student_id, source=source, warnings=(*warnings, *read.warnings))
+
+
+TRANSPOSED = "the file has one column per student (the answer ids down its first column)"
+"""The warning on each student of a class CSV laid out the other way round."""
+
+
+def _turned(rows: list[CsvRow], source: str, known_ids: Sequence[str]) -> list[CsvRow] | None:
+    """A class CSV laid out the other way round (a sheet pasted transposed): its header
+    names no answer id, and its first column does (at least half of its cells). Its
+    rows are then its columns, numbered as columns (``CsvRow.line``), so that each
+    column's student is a student, not each answer id; None for any other file."""
+    if not known_ids or len(rows) < 2 or any(row.problem is not None for row in rows):
+        return None
+    names = [cell.strip() for cell in rows[0].cells[1:]]
+    known = set(known_ids)
+    matched = _case_matches(names, known_ids)
+    if any(name in known or name in matched for name in names):
+        return None
+    firsts = [row.cells[0].strip() for row in rows[1:] if row.cells and row.cells[0].strip()]
+    renamed = _case_matches(firsts, known_ids)
+    answering = sum(1 for first in firsts if first in known or first in renamed)
+    if not answering or 2 * answering < len(firsts):
+        return None
+    width = len(rows[0].cells)
+    for row in rows[1:]:
+        if len(row.cells) > width:
+            raise SubmissionError(
+                f"line {row.line}: {_short(row.cells[0])} has {len(row.cells)} cells but the "
+                f"header only {width}, in a file of one column per student (the answer ids "
+                "down its first column): whose answers the cells beyond are cannot be told",
+                source=source,
+            )
+    header = CsvRow(1, 1, ["student_id", *(row.cells[0] for row in rows[1:])])
+    columns = [
+        CsvRow(
+            column + 1,
+            column + 1,
+            [name, *(row.cells[column] if column < len(row.cells) else "" for row in rows[1:])],
+        )
+        for column, name in enumerate(rows[0].cells[1:], start=1)
+    ]
+    return [header, *(column for column in columns if any(cell.strip() for cell in column.cells))]
 
 
 def _header_name(cell: str) -> str:
@@ -922,8 +990,14 @@ SUMMARY_LABELS = frozenset(
 
 
 def _read_class_csv(
-    rows: list[CsvRow], source: str, known_ids: Sequence[str], delimiter: str, limits: Limits
+    rows: list[CsvRow],
+    source: str,
+    known_ids: Sequence[str],
+    delimiter: str,
+    limits: Limits,
+    unit: str = "line",
 ) -> Iterator[Submission | Unreadable]:
+    """``unit``: ``column`` where ``rows`` are a transposed file's columns (``_turned``)."""
     decimal_comma = delimiter != ","
     header = [cell.strip() for cell in rows[0].cells]
     renamed = _case_matches(header[1:], known_ids)
@@ -947,13 +1021,13 @@ def _read_class_csv(
         number, cells = row.line, row.cells
         if not number % EVERY:
             checkpoint()
-        where = f"{source} line {number}"
+        where = f"{source} {unit} {number}"
         spans = f"lines {number}-{row.last}: " if row.last > number else ""
         raw = cells[0] if cells else ""
 
         def refused(reason: str, raw: str = raw, number: int = number) -> Unreadable:
-            shown_id = fallback_id(raw.strip() or f"{stem} line {number}")
-            return Unreadable(shown_id, f"{source} line {number}", reason)
+            shown_id = fallback_id(raw.strip() or f"{stem} {unit} {number}")
+            return Unreadable(shown_id, f"{source} {unit} {number}", reason)
 
         if row.problem is not None:
             yield refused(row.problem)
@@ -969,7 +1043,8 @@ def _read_class_csv(
                 "not graded (if it is a student's id, write it in another column order)"
             )
             continue
-        if len(header) > 1 and len(cells) == 1 and any(other in raw for other in others):
+        split = len(cells) == 1 or len(cells) > len(header)  # not the header's cells
+        if len(header) > 1 and split and any(other in raw for other in others):
             used = next(other for other in others if other in raw)
             yield refused(
                 f"{spans}the row is delimited by {used!r} but the header by {delimiter!r}: "
@@ -999,7 +1074,7 @@ def _read_class_csv(
                 f"the row has {len(cells)} cells but the header only {len(header)}",
             )
             continue
-        warnings = header_warnings
+        warnings = header_warnings if unit == "line" else [TRANSPOSED, *header_warnings]
         if row.last > number:
             warnings = [
                 *header_warnings,
@@ -1012,9 +1087,9 @@ def _read_class_csv(
     if beyond:
         first, last = beyond[0].line, beyond[-1].last
         yield Unreadable(
-            fallback_id(f"{stem} lines {first}-{last}"),
-            f"{source} line {first}",
-            f"lines {first}-{last}: {len(beyond):,} rows more than the {most:,} students one "
+            fallback_id(f"{stem} {unit}s {first}-{last}"),
+            f"{source} {unit} {first}",
+            f"{unit}s {first}-{last}: {len(beyond):,} rows more than the {most:,} students one "
             "file may give (Limits.max_rows_per_file): not read; split the file, or raise the "
             f"limit (grade --limit max_rows_per_file={most + len(beyond)})",
         )

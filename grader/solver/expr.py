@@ -340,7 +340,13 @@ def _fold(root: Expr, step: Callable[[Expr, list[R]], R]) -> R:
             continue
         kids = node._k
         if kids:
-            waiting = [kid for kid in kids if id(kid) not in done]
+            waiting = []
+            for kid in kids:
+                if id(kid) not in done:
+                    if kid._k:
+                        waiting.append(kid)
+                    else:  # a leaf: at once, without a turn on the stack
+                        done[id(kid)] = step(kid, [])
             if waiting:
                 stack.extend(waiting)
                 continue
