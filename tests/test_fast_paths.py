@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,12 +12,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from grader import load_rubric, solve
 from grader.errors import AnswerError
 from grader.grading import compare
 from grader.grading.results import plain_json
 from grader.intake.values import read_numeric
+from grader.memo import Memo
 from grader.render import feedback, gradebook
 from grader.rubric.models import DecimalsTolerance, RelativeTolerance, SigFigsTolerance
+from grader.solver.key import Expressions
 
 SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 2), (3, 3)]
 number = st.one_of(
@@ -231,3 +235,26 @@ def test_a_gradebook_line_is_the_csv_writer_s_line(cells: list[str]) -> None:
     """csv_line writes a row as the csv module writes it (csv_text of that one row),
     quoting, lone empty cells and line breaks included."""
     assert gradebook.csv_line(cells) == gradebook.csv_text([cells])
+
+
+_HW_KEY = solve(load_rubric(Path(__file__).resolve().parent.parent / "rubrics" / "hw.yaml"))
+_NUMERIC = [entry for entry in _HW_KEY if not isinstance(entry.expected, Expressions)]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(range(len(_NUMERIC))), st.floats(-0.05, 0.05), st.integers(0, 2**31))
+def test_comparing_with_the_criterion_remembered_is_comparing_afresh(
+    which: int, spread: float, seed: int
+) -> None:
+    """``compare.accepted`` with a ``Memo`` (the entry's allowed errors worked out once per
+    batch) gives every entry the verdict it gives without one."""
+    entry = _NUMERIC[which]
+    expected = np.asarray(entry.expected, dtype=np.float64)
+    noise = np.random.default_rng(seed).uniform(-1.0, 1.0, expected.shape)
+    answer = expected * (1.0 + spread * noise)
+    memo = Memo()
+    for _ in range(2):  # first working the criterion out, then remembered
+        assert (
+            compare.accepted(entry, answer, memo).tolist()
+            == compare.accepted(entry, answer).tolist()
+        )
